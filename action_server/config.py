@@ -1,0 +1,121 @@
+"""endpoints.yml and server settings, validated with pydantic at the edge.
+
+Everything else in the package receives these validated objects, never raw YAML.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "ActionEndpointConfig",
+    "ConfigError",
+    "EndpointsConfig",
+    "TrackerStoreConfig",
+    "load_endpoints",
+]
+
+
+class ConfigError(Exception):
+    """A configuration file is missing, unparsable or invalid; the message says where."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class BasicAuth(_Model):
+    username: str
+    password: str
+
+
+class ActionEndpointConfig(_Model):
+    """Where the flow engine's actions run: in this process or on an action server."""
+
+    url: str | None = None
+    actions_module: str | None = None
+    token: str | None = None
+    token_name: str = "token"
+    headers: dict[str, str] = Field(default_factory=dict)
+    basic_auth: BasicAuth | None = None
+    cafile: str | None = None
+    timeout: float = 10.0
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive_timeout(cls, value: float) -> float:
+        if not value > 0 or value != value or value == float("inf"):
+            raise ValueError("timeout must be a finite number of seconds greater than 0")
+        return value
+
+
+class TrackerStoreConfig(_Model):
+    """Where conversations live: memory (tests), SQLite (embedded default) or Redis (replicas)."""
+
+    type: Literal["memory", "sqlite", "redis", "in_memory", "InMemoryTrackerStore"] = "sqlite"
+    path: str = "conversations.db"
+    url: str | None = None
+    host: str = "localhost"
+    port: int = 6379
+    db: int = 0
+    password: str | None = None
+    use_ssl: bool = False
+    key_prefix: str = "action_server"
+    record_exp: float | None = None
+    lock_expiry: float = 30.0
+
+    @property
+    def kind(self) -> str:
+        return "memory" if self.type in ("in_memory", "InMemoryTrackerStore") else self.type
+
+
+class EndpointsConfig(_Model):
+    action_endpoint: ActionEndpointConfig | None = None
+    tracker_store: TrackerStoreConfig | None = None
+    source: str | None = Field(default=None, exclude=True)
+
+
+def _expand_env(value: Any) -> Any:
+    """Expand ${VAR} in strings, as Rasa does for endpoints.yml."""
+    if isinstance(value, str):
+        return os.path.expandvars(value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v) for v in value]
+    return value
+
+
+def load_endpoints(path: str | os.PathLike[str] | None) -> EndpointsConfig:
+    """Read endpoints.yml; a missing file means defaults, a broken one a ConfigError."""
+    if path is None:
+        return EndpointsConfig()
+    file = Path(path)
+    if not file.exists():
+        return EndpointsConfig(source=str(file))
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        config = EndpointsConfig.model_validate(_expand_env(raw))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{file}: {problems}") from exc
+    config.source = str(file)
+    return config
