@@ -1,0 +1,26 @@
+"""action_server: a Rasa-compatible action server with a built-in YAML flow engine.
+
+The public face mirrors `rasa_sdk`: migrating is renaming the import root.
+Kept light on purpose: importing it must not pull in the server or Sanic.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from action_server.forms import FormValidationAction, ValidationAction
+from action_server.interfaces import Action, ActionExecutionRejection, Tracker
+
+try:
+    __version__ = version("action_server")
+except PackageNotFoundError:  # running from a source checkout that is not installed
+    __version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "ActionExecutionRejection",
+    "FormValidationAction",
+    "Tracker",
+    "ValidationAction",
+    "__version__",
+]

@@ -1,0 +1,37 @@
+"""Shared-token authentication, as Rasa sends it (`?token=...`) or as a Bearer header."""
+
+from __future__ import annotations
+
+import hmac
+
+from sanic import Request
+
+__all__ = ["TokenAuth"]
+
+_BEARER = "bearer "
+
+
+class TokenAuth:
+    """Checks a request's token in constant time, so response timing leaks nothing."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ValueError("auth token must not be empty")
+        self._token = token.encode("utf-8")
+
+    def is_authorized(self, request: Request) -> bool:
+        return any(
+            hmac.compare_digest(candidate.encode("utf-8"), self._token)
+            for candidate in self._candidates(request)
+        )
+
+    @staticmethod
+    def _candidates(request: Request) -> list[str]:
+        found: list[str] = []
+        query_token = request.args.get("token")
+        if query_token:
+            found.append(query_token)
+        header = request.headers.get("authorization", "")
+        if header[: len(_BEARER)].lower() == _BEARER:
+            found.append(header[len(_BEARER) :].strip())
+        return found

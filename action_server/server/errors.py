@@ -1,0 +1,138 @@
+"""Every failure as a JSON body: action exceptions, wire errors and Sanic's own HTTP errors.
+
+Clients only ever see `{"error": ..., "action_name"?: ...}`: never a traceback, never the
+request body echoed back. Tracebacks go to the server log with the sender id.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sanic import HTTPResponse, Request
+from sanic.exceptions import PayloadTooLarge, SanicException
+from sanic.handlers import ErrorHandler
+
+from action_server.exceptions import ActionFailed, ActionTimeout, InvalidActionCall
+from action_server.interfaces import (
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    ActionNotFoundException,
+)
+from action_server.server.responses import json_error
+
+__all__ = [
+    "ActionError",
+    "JsonErrorHandler",
+    "map_action_exception",
+    "unexpected_error",
+]
+
+logger = logging.getLogger(__name__)
+
+# The status Rasa understands as "re-send this call with the full domain".
+STATUS_MISSING_DOMAIN = 449
+
+
+@dataclass(frozen=True)
+class ActionError:
+    """How one failed action call is answered and counted."""
+
+    status: int
+    body: dict[str, Any]
+    kind: str  # metrics label: not_found, rejected, missing_domain, timeout, failed, invalid
+
+
+def _message(exc: BaseException) -> str:
+    message = getattr(exc, "message", None)
+    return message if isinstance(message, str) and message else str(exc)
+
+
+def map_action_exception(exc: Exception, action_name: str, sender_id: Any) -> ActionError | None:
+    """Translate an exception from `ActionExecutor.run`; None means "not an action error"."""
+    name = getattr(exc, "action_name", None) or action_name
+    if isinstance(exc, ActionNotFoundException):
+        return ActionError(
+            404,
+            {"error": f"No registered action found for name '{name}'.", "action_name": name},
+            "not_found",
+        )
+    if isinstance(exc, ActionExecutionRejection):
+        logger.debug("Action '%s' rejected execution: %s", name, _message(exc))
+        return ActionError(400, {"error": _message(exc), "action_name": name}, "rejected")
+    if isinstance(exc, ActionMissingDomainException):
+        return ActionError(
+            STATUS_MISSING_DOMAIN, {"error": _message(exc), "action_name": name}, "missing_domain"
+        )
+    if isinstance(exc, InvalidActionCall):
+        return ActionError(400, {"error": _message(exc), "action_name": name}, "invalid")
+    if isinstance(exc, ActionTimeout):
+        logger.error("%s (sender_id=%s)", _message(exc), sender_id)
+        return ActionError(500, {"error": _message(exc), "action_name": name}, "timeout")
+    if isinstance(exc, ActionFailed):
+        cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+        logger.error(
+            "Action '%s' raised an exception (sender_id=%s)",
+            name,
+            sender_id,
+            exc_info=(type(cause), cause, cause.__traceback__),
+        )
+        return ActionError(
+            500,
+            {"error": f"An exception occurred while running action '{name}'.", "action_name": name},
+            "failed",
+        )
+    return None
+
+
+def unexpected_error(exc: BaseException, action_name: str, sender_id: Any) -> ActionError:
+    """A bug outside the action (executor or server): log it all, tell the client little."""
+    logger.error(
+        "Unexpected error while handling action '%s' (sender_id=%s)",
+        action_name,
+        sender_id,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return ActionError(
+        500,
+        {
+            "error": f"An internal error occurred while handling action '{action_name}'.",
+            "action_name": action_name,
+        },
+        "failed",
+    )
+
+
+class JsonErrorHandler(ErrorHandler):
+    """Replaces Sanic's HTML/text error pages (404, 405, 413, ...) with `{"error": ...}`."""
+
+    def __init__(self, max_body_size: int) -> None:
+        super().__init__()
+        self.max_body_size = max_body_size
+
+    def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        if isinstance(exception, SanicException):
+            status = exception.status_code or 500
+            headers = {k: str(v) for k, v in (exception.headers or {}).items()}
+            if isinstance(exception, PayloadTooLarge):
+                message = f"Request body exceeds the limit of {self.max_body_size} bytes"
+                if "header" in str(exception):
+                    message = "Request header exceeds the size limit"
+            elif status >= 500:
+                self._log_unexpected(request, exception)
+                message = "Internal server error"
+            else:
+                message = str(exception) or "Bad request"
+            return json_error(message, status, headers)
+        self._log_unexpected(request, exception)
+        return json_error("Internal server error", 500)
+
+    @staticmethod
+    def _log_unexpected(request: Request | None, exception: BaseException) -> None:
+        where = f"{request.method} {request.path}" if request is not None else "unknown request"
+        logger.error(
+            "Unhandled error on %s",
+            where,
+            exc_info=(type(exception), exception, exception.__traceback__),
+        )

@@ -1,0 +1,36 @@
+"""Logging set-up shared by the CLI and by every worker process Sanic spawns.
+
+Spawned workers start with a blank logging configuration, so the app factory calls this too.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+__all__ = ["configure_logging"]
+
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s - %(message)s"
+# Sanic's own loggers are chatty at INFO (one line per worker start); quiet them unless -vv.
+_SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.server", "sanic.access", "sanic.websockets")
+
+
+def configure_logging(level: str = "INFO", log_file: str | None = None) -> None:
+    """Idempotent: replaces the root handlers this function installed before."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_action_server", False):
+            root.removeHandler(handler)
+            handler.close()
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    formatter = logging.Formatter(_FORMAT)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler._action_server = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+    sanic_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for name in _SANIC_LOGGERS:
+        logging.getLogger(name).setLevel(sanic_level)

@@ -1,0 +1,92 @@
+"""POST /webhook: one action call in, `{"events", "responses"}` out, every failure as JSON."""
+
+from __future__ import annotations
+
+import logging
+from time import perf_counter
+from typing import Any, Protocol
+
+import orjson
+from sanic import HTTPResponse, Request
+
+from action_server.server.errors import ActionError, map_action_exception, unexpected_error
+from action_server.server.metrics import INVALID_CALL, UNKNOWN_ACTION, ServerMetrics
+from action_server.server.wire import WireError, parse_action_call
+
+__all__ = ["ActionRunner", "WebhookHandler"]
+
+logger = logging.getLogger(__name__)
+
+_JSON_HEADERS = {"content-type": "application/json"}
+
+
+class ActionRunner(Protocol):
+    """The part of `ActionExecutor` the webhook needs (see docs/internals.md)."""
+
+    async def run(self, call: dict[str, Any]) -> dict[str, Any]: ...
+
+
+def _encode(body: Any) -> bytes:
+    return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+
+
+class WebhookHandler:
+    """Runs action calls through the executor and maps each outcome to a status and body."""
+
+    def __init__(self, executor: ActionRunner, metrics: ServerMetrics) -> None:
+        self._executor = executor
+        self._metrics = metrics
+
+    async def __call__(self, request: Request) -> HTTPResponse:
+        started = perf_counter()
+        in_flight = self._metrics.in_flight
+        in_flight.inc()
+        try:
+            status, payload, label = await self._answer(request.body)
+        finally:
+            in_flight.dec()
+        self._metrics.observe_call(label, status, perf_counter() - started)
+        return HTTPResponse(payload, status=status, headers=_JSON_HEADERS)
+
+    async def _answer(self, body: bytes) -> tuple[int, bytes, str]:
+        """Status, encoded body and the metrics label of one call."""
+        try:
+            call = parse_action_call(body)
+        except WireError as exc:
+            return exc.status, _encode({"error": exc.message}), INVALID_CALL
+
+        action_name: str = call["next_action"]
+        sender_id = call["tracker"].get("sender_id")
+        try:
+            result = await self._executor.run(call)
+        except Exception as exc:
+            error = map_action_exception(exc, action_name, sender_id) or unexpected_error(
+                exc, action_name, sender_id
+            )
+            return self._failure(error, action_name)
+
+        try:
+            return 200, _encode(result), action_name
+        except TypeError as exc:
+            # An action returned something JSON cannot carry (a set, a custom object...).
+            logger.error(
+                "Action '%s' returned a result that is not JSON-serialisable (sender_id=%s): %s",
+                action_name,
+                sender_id,
+                exc,
+            )
+            error = ActionError(
+                500,
+                {
+                    "error": f"Action '{action_name}' returned events or responses that are not "
+                    f"JSON-serialisable: {exc}",
+                    "action_name": action_name,
+                },
+                "failed",
+            )
+            return self._failure(error, action_name)
+
+    def _failure(self, error: ActionError, action_name: str) -> tuple[int, bytes, str]:
+        label = UNKNOWN_ACTION if error.kind == "not_found" else action_name
+        self._metrics.count_failure(label, error.kind)
+        return error.status, _encode(error.body), label

@@ -1,0 +1,192 @@
+"""Run the real server as a subprocess on a free 127.0.0.1 port, for integration tests.
+
+    server = ServerProcess(["--actions", "tests.fixtures.server_actions"]).start()
+    try:
+        response = httpx.get(server.url + "/health")
+    finally:
+        server.stop()
+
+`ServerProcess` is also a context manager. In tests prefer the `server_factory` fixture from
+tests/conftest.py, which stops every server it started when the module ends:
+
+    @pytest.fixture(scope="module")
+    def server(server_factory):
+        return server_factory("--actions", "tests.fixtures.server_actions")
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+__all__ = ["REPO_ROOT", "ServerProcess", "free_port"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """`python -m action_server run --host 127.0.0.1 -p PORT *args` in its own process group.
+
+    args: extra `run` arguments, e.g. ["--actions", "tests.fixtures.server_actions"].
+    env: extra environment variables (merged over the current environment).
+    cwd: working directory (default: the repository root, so `tests.*` packages import).
+    https: talk TLS (pass --ssl-certificate/--ssl-keyfile in args); certificates are not verified.
+    """
+
+    def __init__(
+        self,
+        args: Sequence[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        https: bool = False,
+        startup_timeout: float = 30.0,
+    ) -> None:
+        self.args = list(args)
+        self.env = dict(env or {})
+        self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
+        self.scheme = "https" if https else "http"
+        self.startup_timeout = startup_timeout
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process
+            prefix="action-server-", suffix=".log", delete=False
+        )
+        self._started_at = 0.0
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:54321 (no trailing slash)."""
+        return f"{self.scheme}://{HOST}:{self.port}"
+
+    @property
+    def output(self) -> str:
+        """Everything the server wrote to stdout and stderr so far."""
+        return Path(self._log.name).read_text(encoding="utf-8", errors="replace")
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        """An httpx client bound to this server (TLS not verified)."""
+        return httpx.Client(base_url=self.url, verify=False, timeout=30.0, **kwargs)  # type: ignore[arg-type]
+
+    def start(self) -> ServerProcess:
+        """Start and wait until GET /health answers; raise with the server output if it fails."""
+        for attempt in range(3):
+            self.port = free_port()
+            self._spawn()
+            try:
+                self._wait_ready()
+                return self
+            except RuntimeError:
+                port_taken = "address already in use" in self.output.lower()
+                self.stop()
+                if not port_taken or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _spawn(self) -> None:
+        env = {**os.environ, **self.env}
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        self._log.truncate(0)
+        self._log.seek(0)
+        command = [
+            sys.executable,
+            "-m",
+            "action_server",
+            "run",
+            "--host",
+            HOST,
+            "-p",
+            str(self.port),
+            *self.args,
+        ]
+        self._started_at = time.monotonic()
+        self.process = subprocess.Popen(
+            command,
+            cwd=self.cwd,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # one group: stop() reaches every worker
+        )
+
+    def _wait_ready(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        with httpx.Client(verify=False, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"server exited with code {self.process.returncode}:\n{self.output}"
+                    )
+                try:
+                    if client.get(f"{self.url}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
+        raise RuntimeError(f"server not ready after {self.startup_timeout} s:\n{self.output}")
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM, then SIGKILL to the whole group if it has not exited after `timeout` s."""
+        process = self.process
+        if process is None:
+            return None
+        if process.poll() is None:
+            # Sanic 25.12 can spin forever on a SIGTERM that arrives within ~1 s of start-up.
+            settle = 1.0 - (time.monotonic() - self._started_at)
+            if settle > 0:
+                time.sleep(settle)
+            process.send_signal(signal.SIGTERM)  # the main process stops its own workers
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                process.wait(timeout)
+        # Workers of a multi-worker server may outlive their parent by a moment.
+        self._signal(signal.SIGKILL)
+        return process.returncode
+
+    def _signal(self, signum: int) -> None:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def close(self) -> None:
+        """Stop the server and delete its log file."""
+        self.stop()
+        self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
