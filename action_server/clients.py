@@ -147,8 +147,10 @@ def _result(action_name: str, data: Any, where: str) -> dict[str, Any]:
             f"Action '{action_name}' on {where} answered {type(data).__name__}, "
             "expected a JSON object with 'events' and 'responses'.",
         )
-    events = data.get("events") or []
-    responses = data.get("responses") or []
+    events = data.get("events")
+    responses = data.get("responses")
+    events = [] if events is None else events
+    responses = [] if responses is None else responses
     for field, value in (("events", events), ("responses", responses)):
         if not isinstance(value, list):
             raise ActionProtocolError(
@@ -243,7 +245,19 @@ class HttpTransport(Transport):
         self.url = url
         self.where = f"the action server at {url}"
         self.timeout = timeout
-        self._params = {token_name: token} if token else {}
+        # Merged into the URL once: httpx's per-request ``params`` would drop a query the
+        # configured URL already has.
+        try:
+            self._target = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise ConfigError(f"action_endpoint.url: invalid URL '{url}': {exc}") from exc
+        if self._target.scheme not in ("http", "https") or not self._target.host:
+            raise ConfigError(
+                f"action_endpoint.url: '{url}' is not an http(s) URL "
+                "(e.g. http://127.0.0.1:5055/webhook)"
+            )
+        if token:
+            self._target = self._target.copy_merge_params({token_name: token})
         verify: ssl.SSLContext | bool = True
         if cafile:
             try:
@@ -298,6 +312,8 @@ class HttpTransport(Transport):
             )
         result = self._answer(name, response)
         if digest is not None:
+            if len(self._acknowledged) >= self._MAX_DIGESTS:
+                self._acknowledged.clear()  # rare; costs one domain re-send per domain
             self._acknowledged.add(digest)
         return result
 
@@ -309,7 +325,7 @@ class HttpTransport(Transport):
                 name, f"The call of action '{name}' cannot be sent as JSON: {exc}"
             ) from exc
         try:
-            return await self._client.post(self.url, content=body, params=self._params)
+            return await self._client.post(self._target, content=body)
         except httpx.ConnectTimeout as exc:
             raise ActionServerUnreachable(
                 name,

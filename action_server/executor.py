@@ -259,7 +259,7 @@ class ActionExecutor:
                 action_name, f"The call of action '{action_name}' has no 'tracker' object."
             )
         try:
-            tracker = Tracker.from_dict(tracker_state)
+            tracker = Tracker.from_dict(_own_containers(tracker_state))
         except ValueError as error:
             raise InvalidActionCall(
                 action_name, f"The call of action '{action_name}' has an invalid tracker: {error}"
@@ -274,6 +274,12 @@ class ActionExecutor:
                 # _invoke wraps every error of the action, so a TimeoutError here is ours.
                 result = await asyncio.wait_for(invocation, self.action_timeout)
             except asyncio.TimeoutError:
+                if not inspect.iscoroutinefunction(action.run):
+                    # Python cannot stop a thread: it keeps its pool slot until run returns.
+                    logger.warning(
+                        "Sync action '%s' timed out; its thread keeps running until it returns.",
+                        action_name,
+                    )
                 raise ActionTimeout(action_name, self.action_timeout) from None
 
         return {
@@ -377,6 +383,20 @@ def _checked_name(action: Action) -> str:
             "expected a non-empty string."
         )
     return name
+
+
+def _own_containers(tracker_state: dict[str, Any]) -> dict[str, Any]:
+    """Shallow copies of `slots` and `events`, which actions (forms) update in place.
+
+    The caller's call dict stays untouched (the flow engine keeps it as its state);
+    copying the lists costs pointers only, never the event dicts.
+    """
+    state = dict(tracker_state)
+    if isinstance(state.get("slots"), dict):
+        state["slots"] = dict(state["slots"])
+    if isinstance(state.get("events"), list):
+        state["events"] = list(state["events"])
+    return state
 
 
 def _validate_events(result: Any, action_name: str) -> list[dict[str, Any]]:

@@ -26,10 +26,11 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
-__all__ = ["REPO_ROOT", "ServerProcess", "free_port"]
+__all__ = ["REPO_ROOT", "ServerProcess", "action_call", "free_port"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -40,6 +41,35 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def action_call(
+    action: str,
+    *,
+    slots: Mapping[str, Any] | None = None,
+    events: Sequence[Mapping[str, Any]] = (),
+    sender_id: str = "test-user",
+    domain: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A minimal action call as Rasa posts it to /webhook (domain defaults to {})."""
+    return {
+        "next_action": action,
+        "sender_id": sender_id,
+        "tracker": {
+            "sender_id": sender_id,
+            "slots": dict(slots or {}),
+            "latest_message": {},
+            "events": [dict(e) for e in events],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
+        },
+        "domain": dict(domain or {}),
+        "version": "3.10.0",
+        **extra,
+    }
 
 
 class ServerProcess:

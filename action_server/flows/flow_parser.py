@@ -365,7 +365,8 @@ class _FlowParser:
                         f"unexpected '{extra[0]}' next to 'else'",
                         step.id,
                     )
-                target = self.branch_target(step, item.get("else"), f"{step.id}_else_")  # type: ignore[arg-type]
+                else_node: YamlNode = item.value["else"]
+                target = self.branch_target(step, else_node, f"{step.id}_else_")
                 branches.append(NextBranch(None, target, item.source))
                 continue
             condition_node, then_node = item.get("if"), item.get("then")

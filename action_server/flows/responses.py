@@ -2,7 +2,8 @@
 
 Variation choice is deterministic (tests and e2e runs must not flake): the first variation
 whose ``condition`` holds wins; conditional variations take precedence over plain ones, as in
-Rasa; variations for another ``channel`` are skipped.
+Rasa; variations for the current ``channel`` win over generic ones, and variations for
+another channel are never used.
 """
 
 from __future__ import annotations
@@ -54,13 +55,16 @@ def select_variation(
     variations: list[dict[str, Any]], slots: Mapping[str, Any], channel: str | None = None
 ) -> dict[str, Any] | None:
     """The variation to send, or None when no variation applies."""
-    usable = [v for v in variations if v.get("channel") in (None, channel)]
-    for variation in usable:
-        if "condition" in variation and _condition_holds(variation["condition"], slots):
-            return variation
-    for variation in usable:
-        if "condition" not in variation:
-            return variation
+    groups = [[v for v in variations if v.get("channel") is None]]
+    if channel is not None:  # variations for this channel win over generic ones
+        groups.insert(0, [v for v in variations if v.get("channel") == channel])
+    for usable in groups:
+        for variation in usable:
+            if "condition" in variation and _condition_holds(variation["condition"], slots):
+                return variation
+        for variation in usable:
+            if "condition" not in variation:
+                return variation
     return None
 
 

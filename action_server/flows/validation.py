@@ -11,7 +11,15 @@ from pathlib import Path
 
 from action_server.flows.issues import Issue
 from action_server.flows.loader import load_project
-from action_server.flows.model import END, RESERVED_STEP_IDS, Flow, FlowProject, Step, StepAction
+from action_server.flows.model import (
+    END,
+    RESERVED_STEP_IDS,
+    Flow,
+    FlowProject,
+    SourceRef,
+    Step,
+    StepAction,
+)
 
 __all__ = [
     "BUILTIN_ACTIONS",
@@ -125,10 +133,8 @@ class _Checker:
         }
 
     def add(self, source: object, message: str, flow: Flow, step: Step | None = None) -> None:
-        ref = getattr(source, "source", source)
-        self.issues.append(
-            Issue.at(ref, message, flow.id, step.id if step else None)  # type: ignore[arg-type]
-        )
+        ref = source if isinstance(source, SourceRef) else getattr(source, "source", None)
+        self.issues.append(Issue.at(ref, message, flow.id, step.id if step else None))
 
     def run(self) -> list[Issue]:
         for flow in self.project.flows.values():
@@ -201,10 +207,10 @@ class _Checker:
         if step.utter_explicit:
             if step.utter not in self.domain.responses:
                 self.add(step, f"collect: unknown response '{step.utter}'", flow, step)
-        elif not (
+        elif slot is not None and not (
             step.utter in self.domain.responses
             or step.ask_action in self.known_actions
-            or (slot is not None and slot.initial_value is not None)
+            or slot.initial_value is not None
         ):
             self.add(
                 step,

@@ -52,8 +52,19 @@ def test_boolean_equals_true_false_strings() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, False), (False, False), ("false", False), ("False", False), ("", False),
-     (0, False), ([], False), (True, True), ("yes", True), (3, True), (["a"], True)],
+    [
+        (None, False),
+        (False, False),
+        ("false", False),
+        ("False", False),
+        ("", False),
+        (0, False),
+        ([], False),
+        (True, True),
+        ("yes", True),
+        (3, True),
+        (["a"], True),
+    ],
 )
 def test_bare_slot_is_truthy_when_set_and_not_false(value: Any, expected: bool) -> None:
     assert holds("slots.flag", {"flag": value}) is expected

@@ -239,12 +239,22 @@ async def test_sync_action_runs_in_the_thread_pool(executor: ActionExecutor) -> 
     assert seen[0] != threading.main_thread().name
 
 
-async def test_async_action_runs_on_the_loop(executor: ActionExecutor) -> None:
+async def test_async_action_runs_on_the_loop_thread(executor: ActionExecutor) -> None:
+    seen: list[str] = []
+
+    class ActionWhereAsync(Action):
+        def name(self) -> str:
+            return "action_where_async"
+
+        async def run(self, dispatcher: Any, tracker: Any, domain: Any) -> list[dict[str, Any]]:
+            seen.append(threading.current_thread().name)
+            return []
+
+    executor.register_action(ActionWhereAsync)
+    await executor.run(make_call("action_where_async"))
     result = await executor.run(make_call("action_async"))
-    assert result == {
-        "events": [SlotSet("async", 1)],
-        "responses": [CollectingDispatcher().messages or result["responses"][0]],
-    }
+    assert seen == [threading.current_thread().name]
+    assert result["events"] == [SlotSet("async", 1)]
     assert result["responses"][0]["text"] == "async"
 
 
@@ -481,7 +491,9 @@ async def test_auto_reload_thread_applies_edits_without_a_restart(package: Path)
     executor = ActionExecutor(auto_reload=True, reload_interval=0.05)
     try:
         executor.register_package(str(package))
-        write(package / "one.py", ACTION_SOURCE.format(cls="ActionOne", name="action_one", text="v2"))
+        write(
+            package / "one.py", ACTION_SOURCE.format(cls="ActionOne", name="action_one", text="v2")
+        )
         deadline = time.monotonic() + 10
         text = "v1"
         while text != "v2" and time.monotonic() < deadline:

@@ -1,0 +1,1 @@
+"""Custom actions the engine tests run through the in-process transport."""

@@ -1,0 +1,60 @@
+"""Rendering domain responses: variation choice, conditions, interpolation."""
+
+from __future__ import annotations
+
+from action_server.flows.model import Domain
+from action_server.flows.responses import interpolate, render_response
+
+
+def domain() -> Domain:
+    return Domain(
+        responses={
+            "utter_greet": [
+                {"text": "Hello {name}!", "buttons": [{"title": "Hi {name}", "payload": "/hi"}]},
+                {"text": "second variation"},
+                {
+                    "condition": [{"type": "slot", "name": "vip", "value": True}],
+                    "text": "Welcome back, dear {name}",
+                },
+                {"channel": "voice", "text": "voice only"},
+            ],
+            "utter_pic": [{"image": "https://x/{name}.png", "custom": {"who": "{name}"}}],
+        }
+    )
+
+
+def test_first_unconditional_variation_is_chosen_with_slots_interpolated() -> None:
+    message = render_response("utter_greet", domain(), {"name": "Ada", "vip": False})
+    assert message == {
+        "text": "Hello Ada!",
+        "buttons": [{"title": "Hi Ada", "payload": "/hi"}],
+    }
+
+
+def test_matching_conditional_variation_takes_precedence() -> None:
+    message = render_response("utter_greet", domain(), {"name": "Ada", "vip": True})
+    assert message == {"text": "Welcome back, dear Ada"}
+
+
+def test_channel_specific_variation_wins_only_on_that_channel() -> None:
+    assert render_response("utter_greet", domain(), {}, channel="voice") == {"text": "voice only"}
+    message = render_response("utter_greet", domain(), {"name": "x"}, channel="web")
+    assert message is not None and message["text"] == "Hello x!"
+
+
+def test_image_and_custom_payloads_are_interpolated() -> None:
+    message = render_response("utter_pic", domain(), {"name": "ada"})
+    assert message == {"image": "https://x/ada.png", "custom": {"who": "ada"}}
+
+
+def test_unknown_placeholders_stay_and_none_renders_like_rasa() -> None:
+    assert interpolate("{known} {unknown}", {"known": None}) == "None {unknown}"
+
+
+def test_extra_values_override_slots() -> None:
+    message = render_response("utter_pic", domain(), {"name": "slot"}, extra={"name": "extra"})
+    assert message is not None and message["custom"] == {"who": "extra"}
+
+
+def test_unknown_response_renders_nothing() -> None:
+    assert render_response("utter_missing", domain(), {}) is None
