@@ -10,7 +10,7 @@ from action_server.clients import ActionClient, InProcessTransport
 from action_server.conversations.store import InMemoryConversationStore
 from action_server.executor import ActionExecutor
 from action_server.flows.engine import FlowEngine, TurnResult
-from action_server.flows.loader import load_flows
+from action_server.flows.loader import load_flows, load_project
 from action_server.flows.step_actions import DEFAULT_REGISTRY, StepActionRegistry
 
 ACTIONS_PACKAGE = "tests.engine.actions_pkg"
@@ -68,19 +68,29 @@ def make_engine(
     domain: str = BASE_DOMAIN,
     *,
     step_actions: StepActionRegistry | None = None,
+    validate: bool = True,
     **options: Any,
 ) -> FlowEngine:
-    """Load ``flows``/``domain`` YAML (validated) and wire the test actions package."""
+    """Load ``flows``/``domain`` YAML and wire the test actions package.
+
+    ``validate=False`` loads without static checks, to reach runtime guards (the circuit
+    breaker) that validation would otherwise refuse to let run.
+    """
     write(tmp_path, "flows.yml", flows)
     write(tmp_path, "domain.yml", domain)
     executor = ActionExecutor()
     executor.register_package(ACTIONS_PACKAGE)
     registry = step_actions or DEFAULT_REGISTRY
-    project = load_flows(
-        [tmp_path],
-        registered_actions=set(executor.actions),
-        step_action_types=registry.known_types(),
-    )
+    if validate:
+        project = load_flows(
+            [tmp_path],
+            registered_actions=set(executor.actions),
+            step_action_types=registry.known_types(),
+        )
+    else:
+        result = load_project([tmp_path])
+        assert not result.issues, result.issues
+        project = result.project
     return FlowEngine(
         project,
         ActionClient(InProcessTransport(executor)),

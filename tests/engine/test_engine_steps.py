@@ -290,7 +290,7 @@ async def test_circuit_breaker_cancels_a_flow_that_never_waits(tmp_path: Path) -
                 then: END
               - else: a
     """
-    engine = make_engine(tmp_path, flows, max_steps_per_turn=20)
+    engine = make_engine(tmp_path, flows, validate=False, max_steps_per_turn=20)
     result = await engine.handle("c", "/go")
     assert "ran more than 20 steps" in str(result.messages[-1]["text"])
     assert ("flow_cancelled", "loop") in flow_events(result)
