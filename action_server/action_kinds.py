@@ -31,7 +31,9 @@ def discover_action_kinds(loaded: LoadedActions) -> list[Action]:
         try:
             found.extend(discover_function_actions(module))
         except ArgumentError as exc:
-            raise ActionLoadError(f"{getattr(module, '__file__', module.__name__)}: {exc}") from None
+            raise ActionLoadError(
+                f"{getattr(module, '__file__', module.__name__)}: {exc}"
+            ) from None
     for root in loaded.roots:
         if root.is_file() and root.suffix not in (".yml", ".yaml"):
             continue  # a single-module package has no YAML of its own

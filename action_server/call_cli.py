@@ -307,7 +307,9 @@ def _call(args: argparse.Namespace) -> dict[str, Any]:
         action = executor.actions.get(args.name)
         if action is None:
             known = ", ".join(executor.actions) or "none"
-            raise _CallFailed(f"No registered action found for name '{args.name}'. Registered: {known}")
+            raise _CallFailed(
+                f"No registered action found for name '{args.name}'. Registered: {known}"
+            )
         description = describe_action(action)
         specs = parse_argument_specs(description["arguments"])
         values = _coerce_args(raw_args, specs, args.name)

@@ -141,7 +141,9 @@ class ActionContext:
 
     def record_event(self, name: str, data: Mapping[str, Any] | None = None) -> None:
         self.dispatcher.utter_message(
-            json_message={"action_server": {"type": "event", "name": name, "data": dict(data or {})}}
+            json_message={
+                "action_server": {"type": "event", "name": name, "data": dict(data or {})}
+            }
         )
 
     def handoff(self, reason: str = "") -> None:

@@ -285,9 +285,9 @@ class FlowEngine:
         turn.state.latest_message = parse_data
         self._record(turn, flow_events.user_uttered(text, parse_data, turn.input_channel))
         for command in commands:
+            await self._apply(turn, command)
             if turn.state.ended:
                 break
-            await self._apply(turn, command)
         if not turn.state.ended:
             await self._advance(turn)
 

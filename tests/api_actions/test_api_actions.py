@@ -31,7 +31,9 @@ def _load_one(tmp_path: Path, base_url: str, action: str, header: str = "") -> A
     return actions[0]
 
 
-def _tracker(slots: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None) -> Tracker:
+def _tracker(
+    slots: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None
+) -> Tracker:
     return Tracker.from_dict(
         {
             "sender_id": "u1",
@@ -42,7 +44,9 @@ def _tracker(slots: dict[str, Any] | None = None, metadata: dict[str, Any] | Non
     )
 
 
-async def _call(action: ApiAction, **args: Any) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+async def _call(
+    action: ApiAction, **args: Any
+) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
     dispatcher = CollectingDispatcher()
     events = await action.run_with_args(args, dispatcher, _tracker(), {})
     return events, dispatcher
@@ -52,7 +56,9 @@ def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
 
-async def test_placeholders_fill_path_query_headers_and_body(tmp_path: Path, api_server: str) -> None:
+async def test_placeholders_fill_path_query_headers_and_body(
+    tmp_path: Path, api_server: str
+) -> None:
     action = _load_one(
         tmp_path,
         api_server,
@@ -111,7 +117,9 @@ async def test_result_maps_dotted_paths_and_list_indexes_into_slots(
     }
 
 
-async def test_run_takes_arguments_from_metadata_then_slots(tmp_path: Path, api_server: str) -> None:
+async def test_run_takes_arguments_from_metadata_then_slots(
+    tmp_path: Path, api_server: str
+) -> None:
     action = _load_one(
         tmp_path,
         api_server,
@@ -127,7 +135,9 @@ async def test_run_takes_arguments_from_metadata_then_slots(tmp_path: Path, api_
     assert _slots(events) == {"path": "/echo/42/us"}
 
 
-async def test_run_rejects_when_a_required_argument_is_missing(tmp_path: Path, api_server: str) -> None:
+async def test_run_rejects_when_a_required_argument_is_missing(
+    tmp_path: Path, api_server: str
+) -> None:
     action = _load_one(
         tmp_path, api_server, "- {name: lookup, base_url: BASE, path: /echo/$orderId}\n"
     )
@@ -330,8 +340,9 @@ def test_declared_argument_types_override_and_unused_declarations_fail(tmp_path:
     )
     with pytest.raises(ApiActionLoadError) as info:
         load_api_actions(tmp_path)
-    assert "api.yml:6: action 'typed': argument 'extra' is declared but no $extra placeholder" in str(
-        info.value
+    assert (
+        "api.yml:6: action 'typed': argument 'extra' is declared but no $extra placeholder"
+        in str(info.value)
     )
 
 

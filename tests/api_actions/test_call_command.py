@@ -20,14 +20,14 @@ def package(tmp_path: Path, api_server: str) -> Path:
     (pkg / "__init__.py").write_text("")
     (pkg / "funcs.py").write_text(
         textwrap.dedent(
-            '''
+            """
             from action_server.function_actions import action
 
             @action(name="double", args={"n": {"type": "number", "description": "A number"}})
             def double(context):
                 context["utter"](f"twice {context['args']['n']}")
                 return {"result": context["args"]["n"] * 2}
-            '''
+            """
         )
     )
     (pkg / "api.yml").write_text(

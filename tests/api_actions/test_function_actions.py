@@ -34,7 +34,9 @@ def _module(name: str = "shop_actions") -> types.ModuleType:
 
     @action(args=[{"name": "count", "type": "number"}])
     def count_items(context: ActionContext) -> list[dict[str, Any]]:
-        return [{"event": "slot", "timestamp": None, "name": "n", "value": context.args["count"] * 2}]
+        return [
+            {"event": "slot", "timestamp": None, "name": "n", "value": context.args["count"] * 2}
+        ]
 
     execute_action.__module__ = escalate.__module__ = count_items.__module__ = name
     module.execute_action = execute_action  # type: ignore[attr-defined]
@@ -76,7 +78,12 @@ async def test_sync_function_returns_slots_and_metadata_and_tag_events() -> None
         {"customer": "Ada"}, CollectingDispatcher(), _tracker(), {}
     )
     assert events == [
-        {"event": "slot", "timestamp": None, "name": "conversation_metadata", "value": {"tier": "gold"}},
+        {
+            "event": "slot",
+            "timestamp": None,
+            "name": "conversation_metadata",
+            "value": {"tier": "gold"},
+        },
         {"event": "slot", "timestamp": None, "name": "conversation_tags", "value": ["vip"]},
         {"event": "slot", "timestamp": None, "name": "greeting", "value": "hello Ada"},
         {"event": "slot", "timestamp": None, "name": "not_a_slot", "value": 1},
@@ -95,7 +102,12 @@ async def test_async_function_handoff_pauses_and_tells_the_channel() -> None:
     tracker = _tracker(reason="angry", conversation_metadata={"tier": "gold"})
     events = await _actions()["escalate"].run(dispatcher, tracker, {})
     assert {"event": "pause", "timestamp": None} in events
-    assert {"event": "slot", "timestamp": None, "name": "conversation_metadata", "value": {}} in events
+    assert {
+        "event": "slot",
+        "timestamp": None,
+        "name": "conversation_metadata",
+        "value": {},
+    } in events
     customs = [m["custom"]["action_server"] for m in dispatcher.messages]
     assert customs == [
         {"type": "event", "name": "escalated", "data": {"reason": "angry"}},
@@ -145,10 +157,14 @@ async def test_wrong_argument_type_names_the_field() -> None:
 
 
 async def test_webhook_run_rejects_missing_arguments_with_the_action_name() -> None:
-    with pytest.raises(ActionExecutionRejection, match="greet_customer: missing required argument: 'customer'"):
+    with pytest.raises(
+        ActionExecutionRejection, match="greet_customer: missing required argument: 'customer'"
+    ):
         await _actions()["greet_customer"].run(CollectingDispatcher(), _tracker(), {})
 
 
 async def test_a_non_dict_result_is_a_clear_error() -> None:
     with pytest.raises(TypeError, match="function action 'bad' returned int"):
-        await FunctionAction(lambda c: 3, "bad").run_with_args({}, CollectingDispatcher(), _tracker(), {})
+        await FunctionAction(lambda c: 3, "bad").run_with_args(
+            {}, CollectingDispatcher(), _tracker(), {}
+        )

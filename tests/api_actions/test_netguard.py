@@ -80,7 +80,9 @@ async def test_private_addresses_are_refused_without_the_allow_flag(
     assert "allow_private_networks: true" in message
 
 
-async def test_allowed_hosts_lets_one_internal_host_through(tmp_path: Path, api_server: str) -> None:
+async def test_allowed_hosts_lets_one_internal_host_through(
+    tmp_path: Path, api_server: str
+) -> None:
     slots = await _error_of(tmp_path, api_server, header="allowed_hosts: ['127.0.0.1']\n")
     assert slots == {"m": "GET"}
 
