@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "EndpointsConfig",
     "TrackerStoreConfig",
+    "VoiceConfig",
     "load_endpoints",
 ]
 
@@ -74,9 +75,25 @@ class TrackerStoreConfig(_Model):
         return "memory" if self.type in ("in_memory", "InMemoryTrackerStore") else self.type
 
 
+class VoiceConfig(_Model):
+    """The voice channel: which flow greets a new call, which runs when the caller is silent."""
+
+    start_flow: str | None = None
+    timeout_flow: str | None = None
+    user_input_timeout_seconds: float | None = None
+
+    @field_validator("user_input_timeout_seconds")
+    @classmethod
+    def _positive_seconds(cls, value: float | None) -> float | None:
+        if value is not None and not 0 < value < float("inf"):
+            raise ValueError("user_input_timeout_seconds must be a finite number > 0")
+        return value
+
+
 class EndpointsConfig(_Model):
     action_endpoint: ActionEndpointConfig | None = None
     tracker_store: TrackerStoreConfig | None = None
+    voice: VoiceConfig | None = None
     source: str | None = Field(default=None, exclude=True)
 
 

@@ -218,7 +218,13 @@ def machine() -> dict[str, Any]:
         ),
         platform.processor(),
     )
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        # The machine may be shared: the load average says how quiet it was.
+        "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+    }
 
 
 def print_summary(
@@ -260,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     gen.write_bodies(tuple(sorted(set(args.sizes) | {10})))
     gen.write_ours_package()
     names = choose_servers(args)
+    load_before = machine()["loadavg"]
     server_core, wrk_core = cores()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     log_dir = RESULTS_DIR / f"logs-{stamp}"
@@ -301,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     result_path = RESULTS_DIR / f"bench-{stamp}.json"
     result = {
         "date": stamp,
-        "machine": machine(),
+        "machine": machine() | {"loadavg_before": load_before},
         "rasa_sdk": rasa_version,
         "command": " ".join(sys.argv),
         "args": vars(args),

@@ -79,6 +79,7 @@ class ServerProcess:
     env: extra environment variables (merged over the current environment).
     cwd: working directory (default: the repository root, so `tests.*` packages import).
     https: talk TLS (pass --ssl-certificate/--ssl-keyfile in args); certificates are not verified.
+    command: the words before the options; () tests that `run` is the default command.
     """
 
     def __init__(
@@ -89,8 +90,10 @@ class ServerProcess:
         cwd: str | os.PathLike[str] | None = None,
         https: bool = False,
         startup_timeout: float = 30.0,
+        command: Sequence[str] = ("run",),
     ) -> None:
         self.args = list(args)
+        self.command = list(command)
         self.env = dict(env or {})
         self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
         self.scheme = "https" if https else "http"
@@ -143,7 +146,7 @@ class ServerProcess:
             sys.executable,
             "-m",
             "action_server",
-            "run",
+            *self.command,
             "--host",
             HOST,
             "-p",

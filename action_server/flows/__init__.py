@@ -17,6 +17,7 @@ from action_server.flows.model import (
     Step,
     StepAction,
 )
+from action_server.flows.step_actions import register_action  # light: no engine import
 
 __all__ = [
     "END",
@@ -33,4 +34,5 @@ __all__ = [
     "Step",
     "StepAction",
     "compile_condition",
+    "register_action",
 ]

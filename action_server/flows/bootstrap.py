@@ -7,6 +7,7 @@ finds the same files, runs actions in the same place and reports problems the sa
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,9 +150,9 @@ def fetch_action_names(endpoint: ActionEndpointConfig, timeout: float = 5.0) -> 
             headers=endpoint.headers,
             auth=auth,
             timeout=min(timeout, endpoint.timeout),
-            verify=endpoint.cafile or True,
+            verify=ssl.create_default_context(cafile=endpoint.cafile) if endpoint.cafile else True,
         )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ssl.SSLError) as exc:
         raise OSError(f"cannot reach {url}: {exc or type(exc).__name__}") from exc
     if response.status_code != 200:
         raise OSError(f"{url} answered HTTP {response.status_code}")

@@ -20,16 +20,24 @@ MESSAGE_KEYS = ("text", "buttons", "image", "custom", "attachment", "elements", 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+def _display(value: Any) -> str:
+    # Float slots hold 4.0 for "4"; saying "a table for 4.0" reads badly (Rasa would).
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def interpolate(value: Any, values: Mapping[str, Any]) -> Any:
     """Replace ``{name}`` in every string of ``value``; unknown names stay as written.
 
-    A known name whose value is None renders as ``None``, exactly like Rasa.
+    A known name whose value is None renders as ``None``, exactly like Rasa; whole-number
+    floats render without ``.0``.
     """
     if isinstance(value, str):
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
-            return str(values[name]) if name in values else match.group(0)
+            return _display(values[name]) if name in values else match.group(0)
 
         return _PLACEHOLDER.sub(replace, value)
     if isinstance(value, list):

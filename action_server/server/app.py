@@ -58,6 +58,9 @@ def create_app(
         configure_logging=False,
         error_handler=JsonErrorHandler(settings.max_body_size),
     )
+    # Out of Sanic's global registry again, so tests can build many apps in one process;
+    # `runner.build_app` registers the app a process actually serves.
+    Sanic.unregister_app(app)
     app.ctx.settings = settings
     app.ctx.executor = executor
     app.ctx.flow_engine = flow_engine

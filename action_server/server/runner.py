@@ -60,7 +60,10 @@ def build_app(settings: ServerSettings) -> Sanic:
                 raise ValueError(f"App hook '{path}' adds a second flow engine")
             flow_engine = extension.flow_engine
         blueprints.extend(extension.blueprints)
-    return create_app(settings, executor, flow_engine=flow_engine, blueprints=blueprints)
+    app = create_app(settings, executor, flow_engine=flow_engine, blueprints=blueprints)
+    # Sanic's workers find the app they serve by name in its registry.
+    Sanic.register_app(app)
+    return app
 
 
 def ssl_context(settings: ServerSettings) -> ssl.SSLContext | None:

@@ -40,7 +40,7 @@ def project() -> FlowProject:
 
 
 def test_set_slots_payload_parses_several_slots_with_quoted_values() -> None:
-    commands = parse_payload('/SetSlots(cuisine=italian, note="a, b", other=\'x y\')', project())
+    commands = parse_payload("/SetSlots(cuisine=italian, note=\"a, b\", other='x y')", project())
     assert commands == [
         SetSlot("cuisine", "italian"),
         SetSlot("note", "a, b"),

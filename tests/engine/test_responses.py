@@ -58,3 +58,7 @@ def test_extra_values_override_slots() -> None:
 
 def test_unknown_response_renders_nothing() -> None:
     assert render_response("utter_missing", domain(), {}) is None
+
+
+def test_whole_number_floats_render_without_a_decimal_point() -> None:
+    assert interpolate("{n} and {m}", {"n": 4.0, "m": 2.5}) == "4 and 2.5"
