@@ -33,16 +33,17 @@ from action_server.server.settings import (
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main", "parse_size"]
 
-# Plug-in command groups. Each module listed here is imported when it exists and must define
+# Plug-in command groups. Each module listed here is imported when it exists and may define
 #   register(subparsers: argparse._SubParsersAction) -> None
-# to add its own subcommands (set `handler=<callable(args) -> int>` with set_defaults).
-# It may also define, to take part in `run`:
+# to add its own subcommands (set `handler=<callable(args) -> int>` with set_defaults),
+# and, to take part in `run`:
 #   extend_run(parser: argparse.ArgumentParser) -> None       # add options to `run`
 #   configure_run(args: argparse.Namespace, settings: ServerSettings) -> None
 #       # turn those options into settings.app_hooks / settings.extra (see ServerSettings)
 COMMAND_MODULES: tuple[str, ...] = (
     "action_server.call_cli",  # `action-server call NAME ...`
     "action_server.flows.cli",  # `action-server flows ...` and `run --flows ...`
+    "action_server.conversations.channels_cli",  # `run --voice-start-flow ...`
 )
 
 Handler = Callable[[argparse.Namespace], int]
@@ -185,6 +186,15 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SIZE",
         help="largest request body, before and after decompression (default 100MB)",
     )
+    parser.add_argument(
+        "--app-hook",
+        dest="app_hooks",
+        action="append",
+        default=[],
+        metavar="MODULE:FUNCTION",
+        help="advanced: call FUNCTION(settings, executor) in every worker; it may return an "
+        "AppExtension with a flow engine and Sanic blueprints to mount (repeatable)",
+    )
     _add_logging_arguments(parser)
 
 
@@ -226,7 +236,9 @@ def build_parser(modules: Sequence[ModuleType] | None = None) -> argparse.Argume
     actions.set_defaults(handler=_actions_command)
 
     for module in modules:
-        module.register(subparsers)
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
         extend_run = getattr(module, "extend_run", None)
         if extend_run is not None:
             extend_run(run)
@@ -264,6 +276,7 @@ def _settings_from_args(args: argparse.Namespace) -> ServerSettings:
         max_body_size=args.max_body_size,
         log_level=args.log_level,
         log_file=args.log_file,
+        app_hooks=tuple(args.app_hooks),
     )
 
 

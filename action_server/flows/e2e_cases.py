@@ -407,7 +407,10 @@ def _assertion_data(kind: str, body: YamlNode, where: str, problems: _Problems) 
         extra = set(body.value) - {"flow_id", "flow_step_id"}
         if extra:
             problems.add(body.source, f"{where}: unknown key(s) {', '.join(sorted(extra))}")
-        return {"flow_id": _text(body.get("flow_id")), "flow_step_id": _text(body.get("flow_step_id"))}
+        return {
+            "flow_id": _text(body.get("flow_id")),
+            "flow_step_id": _text(body.get("flow_step_id")),
+        }
     if kind in ("bot_uttered", "bot_did_not_utter"):
         return _bot_matcher(body, where, problems)
     return _parse_slot_list(body, where, kind, problems, classic=False)

@@ -71,6 +71,12 @@ def create_app(
     _add_routes(app, executor, metrics)
     for blueprint in blueprints:
         app.blueprint(blueprint)
+    if flow_engine is not None:
+        # Voice webhook and RTVI: channels that only make sense with flows to run.
+        from action_server.conversations.channels import channel_blueprints
+
+        for blueprint in channel_blueprints(settings, executor, flow_engine):
+            app.blueprint(blueprint)
     _add_lifecycle(app, settings, executor, flow_engine)
     return app
 

@@ -40,7 +40,10 @@ def _load_hook(path: str) -> Any:
     module_name, _, attr = path.partition(":")
     if not attr:
         raise ValueError(f"App hook '{path}' must look like 'package.module:function'")
-    return getattr(importlib.import_module(module_name), attr)
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"Cannot load app hook '{path}': {exc}") from None
 
 
 def build_app(settings: ServerSettings) -> Sanic:

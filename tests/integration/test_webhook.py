@@ -114,3 +114,21 @@ def test_sync_action_sleeping_does_not_block_other_requests(server: ServerProces
     assert slow_elapsed >= 2.0
     # Ten small requests normally take milliseconds; the margin absorbs a busy machine.
     assert elapsed < 1.5, f"other requests waited {elapsed:.2f} s behind a sleeping sync action"
+
+
+def test_app_hook_blueprints_are_served_behind_the_same_auth(
+    server_factory: ServerFactory,
+) -> None:
+    hooked = server_factory(
+        "--actions",
+        SERVER_ACTIONS,
+        "--app-hook",
+        "tests.server.hooks:hello_extension",
+        "--auth-token",
+        "t0k",
+    )
+    with hooked.client() as client:
+        assert client.get("/hello/").status_code == 401
+        response = client.get("/hello/", params={"token": "t0k"})
+    assert response.status_code == 200
+    assert response.json() == {"hello": "world", "actions": 7}
