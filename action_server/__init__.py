@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from action_server.forms import FormValidationAction, ValidationAction
+from action_server.function_actions import action
 from action_server.interfaces import Action, ActionExecutionRejection, Tracker
 
 try:
@@ -23,4 +24,5 @@ __all__ = [
     "Tracker",
     "ValidationAction",
     "__version__",
+    "action",
 ]

@@ -29,7 +29,6 @@ from action_server.arguments import (
 
 __all__ = [
     "build_call",
-    "configure_run",
     "describe_actions",
     "format_actions",
     "main",
@@ -57,13 +56,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_call_arguments(parser)
     parser.set_defaults(handler=run_call_command)
-
-
-def configure_run(args: argparse.Namespace, settings: Any) -> None:
-    """Make ``action-server run`` register API and function actions (via an app hook)."""
-    hook = "action_server.action_kinds:app_hook"
-    if hook not in settings.app_hooks:
-        settings.app_hooks = (hook, *settings.app_hooks)
 
 
 def add_call_arguments(parser: argparse.ArgumentParser) -> None:

@@ -324,12 +324,14 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _actions_command(args: argparse.Namespace) -> int:
+    from action_server.action_kinds import install_action_kinds
     from action_server.exceptions import ActionLoadError
     from action_server.executor import ActionExecutor
     from action_server.server.logs import configure_logging
 
     configure_logging("WARNING")
     executor = ActionExecutor()
+    install_action_kinds(executor)
     try:
         executor.register_package(args.actions)
     except ActionLoadError as exc:
@@ -337,8 +339,9 @@ def _actions_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_describe(executor), indent=2, ensure_ascii=False))
     else:
-        for entry in executor.list_actions():
-            print(entry["name"])
+        from action_server.call_cli import format_actions
+
+        print(format_actions(_describe(executor)))
     executor.close()
     return 0
 

@@ -40,11 +40,12 @@ class RestMessage(BaseModel):
 def _field_error(exc: ValidationError) -> tuple[str, str]:
     """The first problem as (field, message) for a 400 answer."""
     error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "body"
+    # Only the top-level name: for a union pydantic appends the member type ("sender.str").
+    field = str(error["loc"][0]) if error["loc"] else "body"
     if error["type"] == "missing":
         return field, f"'{field}' is required"
     expected = {"sender": "a string", "message": "a string", "metadata": "a JSON object"}
-    wanted = expected.get(field.split(".", 1)[0])
+    wanted = expected.get(field)
     if wanted:
         return field, f"'{field}' must be {wanted}"
     return field, f"'{field}': {error['msg']}"

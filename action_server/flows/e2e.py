@@ -163,7 +163,7 @@ class _CaseRun:
             await self.run_step(step)
             if self.result.failures:
                 return
-        self.check_leftover_messages()
+        self.check_leftover_messages(self.case.steps[-1] if self.case.steps else None)
 
     # --- fixtures ---------------------------------------------------------------------
 
@@ -223,7 +223,7 @@ class _CaseRun:
                     self.fail(step, f"expected slot {slot.describe()} not to be set, but it was")
 
     async def user_step(self, step: TestStep) -> None:
-        self.check_leftover_messages()
+        self.check_leftover_messages(step)
         if self.result.failures:
             return
         metadata: dict[str, Any] = {}
@@ -260,7 +260,7 @@ class _CaseRun:
         step = self.turn.step
         return f"after user step {step.index}" if step else "before the first user message"
 
-    def check_leftover_messages(self) -> None:
+    def check_leftover_messages(self, at: TestStep | None) -> None:
         # Only a turn whose messages the test checks at all must be checked completely.
         if not self.turn.strict or self.turn.cursor == 0:
             return
@@ -268,7 +268,7 @@ class _CaseRun:
         if extra:
             listed = "; ".join(_describe_bot(event) for event in extra)
             self.fail(
-                self.turn.step,
+                at,
                 f"the bot said more than the test expects {self.after()}: {listed}",
             )
 

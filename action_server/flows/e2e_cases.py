@@ -69,6 +69,8 @@ class Assertion:
 class TestStep:
     """One step of a test case; ``index`` is 1-based as shown in reports."""
 
+    __test__ = False  # not a pytest class, despite the name
+
     index: int
     kind: str  # one of _STEP_KINDS
     source: SourceRef
@@ -80,6 +82,9 @@ class TestStep:
 
 @dataclass
 class TestCase:
+    """One ``test_case``: steps in order, fixtures by name."""
+
+    __test__ = False  # not a pytest class, despite the name
     name: str
     source: SourceRef
     steps: list[TestStep] = field(default_factory=list)
@@ -98,6 +103,8 @@ class StubResult:
 @dataclass
 class TestSuite:
     """One test file."""
+
+    __test__ = False  # not a pytest class, despite the name
 
     file: str
     cases: list[TestCase] = field(default_factory=list)

@@ -1,5 +1,7 @@
 """Draw one flow as a Mermaid flowchart: a node per step, edges labelled with conditions.
 
+Collect-step rejections show as dotted loops back to the step.
+
 Paste the output into any Mermaid renderer (GitHub renders ```mermaid blocks) to review a
 flow's branches without reading YAML.
 """
@@ -85,4 +87,8 @@ def flow_to_mermaid(flow: Flow) -> str:
                 lines.append(f"    {ids[step_id]} -->|else| {target}")
             else:
                 lines.append(f"    {ids[step_id]} --> {target}")
+        for rejection in step.rejections:
+            # A rejected answer asks again: a dotted loop back to the collect step.
+            label = _escape(_short(f"reject if {rejection.condition.text}"))
+            lines.append(f'    {ids[step_id]} -.->|"{label}"| {ids[step_id]}')
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from typing import Any
 from sanic import Blueprint, Sanic
 from sanic.worker.loader import AppLoader
 
+from action_server.action_kinds import install_action_kinds
 from action_server.executor import ActionExecutor
 from action_server.server.app import create_app, startup_message
 from action_server.server.logs import configure_logging
@@ -31,6 +32,8 @@ def build_executor(settings: ServerSettings) -> ActionExecutor:
     executor = ActionExecutor(
         action_timeout=settings.action_timeout, auto_reload=settings.auto_reload
     )
+    # API actions (YAML) and function actions live in the same package as class actions.
+    install_action_kinds(executor)
     if settings.actions:
         executor.register_package(settings.actions)
     return executor

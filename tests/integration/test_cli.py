@@ -36,7 +36,9 @@ def test_version_prints_the_package_version() -> None:
 def test_actions_lists_every_action_in_registration_order() -> None:
     result = cli("actions", "--actions", SERVER_ACTIONS)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
+    names = [line.split()[0] for line in result.stdout.splitlines() if not line.startswith(" ")]
+    assert all("[class]" in line for line in result.stdout.splitlines() if line.strip())
+    assert names == [
         "action_greet",
         "action_count_events",
         "action_sleep_sync",

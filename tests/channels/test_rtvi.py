@@ -1,0 +1,314 @@
+"""RTVI over WebSocket (/rtvi) and its HTTP fallback (POST /rtvi/action)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from tests.helpers import ServerProcess
+
+TIMEOUT = 10.0
+
+
+def rtvi(kind: str, message_id: str, data: Any = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"label": "rtvi-ai", "type": kind, "id": message_id}
+    if data is not None:
+        message["data"] = data
+    return message
+
+
+def run(message_id: str, service: str, action: str, **arguments: Any) -> dict[str, Any]:
+    data = {
+        "service": service,
+        "action": action,
+        "arguments": [{"name": k, "value": v} for k, v in arguments.items()],
+    }
+    return rtvi("action", message_id, data)
+
+
+@pytest.fixture
+def conversation_id() -> str:
+    return f"rtvi-{uuid.uuid4()}"
+
+
+@pytest.fixture
+async def ws(server: ServerProcess, conversation_id: str) -> AsyncIterator[Any]:
+    url = server.url.replace("http://", "ws://") + f"/rtvi?conversation_id={conversation_id}"
+    async with websockets.connect(url, open_timeout=TIMEOUT) as socket:
+        yield socket
+
+
+async def ask(ws: Any, message: dict[str, Any] | str) -> dict[str, Any]:
+    await ws.send(message if isinstance(message, str) else json.dumps(message))
+    answer: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+    return answer
+
+
+async def test_describe_actions_lists_registered_and_builtin_actions(ws: Any) -> None:
+    answer = await ask(ws, rtvi("describe-actions", "d-1"))
+    assert answer["label"] == "rtvi-ai"
+    assert answer["type"] == "actions-available"
+    assert answer["id"] == "d-1"
+    actions = {(a["service"], a["action"]): a for a in answer["data"]["actions"]}
+    assert actions[("actions", "action_lookup_order")] == {
+        "service": "actions",
+        "action": "action_lookup_order",
+        "arguments": [{"name": "order_id", "type": "number"}, {"name": "express", "type": "bool"}],
+        "result": "object",
+    }
+    assert actions[("actions", "action_explode")]["arguments"] == []
+    assert actions[("conversation", "send_text")] == {
+        "service": "conversation",
+        "action": "send_text",
+        "arguments": [{"name": "text", "type": "string"}],
+        "result": "array",
+    }
+    assert actions[("tts", "say")]["arguments"] == [{"name": "text", "type": "string"}]
+
+
+async def test_action_with_valid_arguments_answers_action_response(ws: Any) -> None:
+    answer = await ask(ws, run("a-1", "actions", "action_lookup_order", order_id="12", express=True))
+    assert answer["type"] == "action-response"
+    assert answer["id"] == "a-1"
+    result = answer["data"]["result"]
+    assert result["responses"][0]["text"] == "Order 12 has shipped (express)."
+    assert result["events"][0]["event"] == "slot"
+    assert result["events"][0]["name"] == "order_status"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (
+            {"order_id": "twelve"},
+            "action 'actions:action_lookup_order': argument 'order_id': expected number, "
+            "got 'twelve'",
+        ),
+        (
+            {"order_id": 1, "express": "maybe"},
+            "action 'actions:action_lookup_order': argument 'express': expected bool, got 'maybe'",
+        ),
+        (
+            {},
+            "action 'actions:action_lookup_order': missing required argument: "
+            "'order_id' (number)",
+        ),
+        (
+            {"order_id": 1, "colour": "red"},
+            "action 'actions:action_lookup_order': unknown argument 'colour' "
+            "(declared: express, order_id)",
+        ),
+    ],
+)
+async def test_action_with_bad_arguments_answers_error_response(
+    ws: Any, arguments: dict[str, Any], error: str
+) -> None:
+    answer = await ask(ws, run("bad-1", "actions", "action_lookup_order", **arguments))
+    assert answer == {
+        "label": "rtvi-ai",
+        "type": "error-response",
+        "id": "bad-1",
+        "data": {"error": error},
+    }
+
+
+async def test_unknown_action_and_unknown_service_are_not_registered(ws: Any) -> None:
+    answer = await ask(ws, run("u-1", "actions", "action_missing"))
+    assert answer["data"] == {"error": "Action actions:action_missing not registered"}
+    answer = await ask(ws, run("u-2", "llm", "action_lookup_order"))
+    assert answer["type"] == "error-response"
+    assert answer["id"] == "u-2"
+    assert answer["data"] == {"error": "Action llm:action_lookup_order not registered"}
+
+
+async def test_failing_action_answers_error_response_without_internals(ws: Any) -> None:
+    answer = await ask(ws, run("f-1", "actions", "action_explode"))
+    assert answer["type"] == "error-response"
+    assert answer["id"] == "f-1"
+    assert answer["data"]["error"] == "An exception occurred while running action 'action_explode'."
+    assert "secret" not in json.dumps(answer)
+
+
+async def test_malformed_action_data_names_the_field(ws: Any) -> None:
+    answer = await ask(ws, rtvi("action", "m-1", {"service": "actions"}))
+    assert answer["type"] == "error-response"
+    assert answer["data"]["error"] == "Invalid message: data.action: Field required"
+
+
+async def test_unsupported_type_answers_error_response(ws: Any) -> None:
+    answer = await ask(ws, rtvi("update-config", "t-1", {}))
+    assert answer == {
+        "label": "rtvi-ai",
+        "type": "error-response",
+        "id": "t-1",
+        "data": {"error": "Unsupported type update-config"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ("{{{", "message is not valid JSON"),
+        ('["describe-actions"]', "an RTVI message must be a JSON object"),
+        ('{"type": "describe-actions", "id": "1"}', "not an RTVI message: 'label' must be"),
+        ('{"label": "rtvi-ai", "type": "describe-actions"}', "invalid RTVI message: id"),
+    ],
+)
+async def test_unparseable_messages_get_an_error_and_the_socket_stays_open(
+    ws: Any, message: str, error: str
+) -> None:
+    answer = await ask(ws, message)
+    assert answer["label"] == "rtvi-ai"
+    assert answer["type"] == "error"
+    assert error in answer["data"]["error"]
+    assert answer["data"]["fatal"] is False
+    assert (await ask(ws, rtvi("describe-actions", "after")))["id"] == "after"
+
+
+async def test_pipelined_messages_are_answered_in_order_with_their_ids(ws: Any) -> None:
+    ids = [f"p-{n}" for n in range(5)]
+    for n, message_id in enumerate(ids):
+        await ws.send(json.dumps(run(message_id, "actions", "action_lookup_order", order_id=n)))
+    answers = [json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)) for _ in ids]
+    assert [a["id"] for a in answers] == ids
+    assert [a["data"]["result"]["responses"][0]["text"] for a in answers] == [
+        f"Order {n} has shipped." for n in range(5)
+    ]
+
+
+async def test_client_message_runs_the_action_named_by_t(ws: Any, conversation_id: str) -> None:
+    answer = await ask(ws, rtvi("client-message", "c-1", {"t": "action_who_am_i", "d": {}}))
+    assert answer["type"] == "server-response"
+    assert answer["id"] == "c-1"
+    assert answer["data"]["t"] == "action_who_am_i"
+    assert answer["data"]["d"]["responses"][0]["text"] == f"{conversation_id}: 0 events"
+    answer = await ask(
+        ws, rtvi("client-message", "c-2", {"t": "action_lookup_order", "d": {"order_id": "x"}})
+    )
+    assert answer["type"] == "error-response"
+    assert answer["id"] == "c-2"
+    assert "argument 'order_id': expected number" in answer["data"]["error"]
+    answer = await ask(ws, rtvi("client-message", "c-3", {"d": {}}))
+    assert answer["data"]["error"] == "Invalid message: data.t: Field required"
+
+
+async def test_conversation_send_text_and_tts_say_drive_the_conversation(
+    ws: Any, server: ServerProcess, conversation_id: str
+) -> None:
+    answer = await ask(ws, run("s-1", "conversation", "send_text", text="/agent"))
+    assert answer["type"] == "action-response"
+    assert answer["data"]["result"] == [
+        {"text": "Connecting you to a colleague."},
+        {"custom": {"type": "transfer", "target": "+49301234567"}},
+    ]
+    answer = await ask(ws, rtvi("client-message", "s-2", {"t": "tts:say", "d": {"text": "Bye"}}))
+    assert answer["data"] == {"t": "tts:say", "d": True}
+    answer = await ask(ws, run("s-3", "tts", "say", text=["Bye"]))
+    assert answer["data"]["error"] == (
+        "action 'tts:say': argument 'text': expected string, got ['Bye']"
+    )
+
+    with server.client() as http:
+        events = http.get(f"/conversations/{conversation_id}/tracker").json()["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["/agent"]
+    assert [e["input_channel"] for e in events if e["event"] == "user"] == ["rtvi"]
+    assert [e["text"] for e in events if e["event"] == "bot"][-1] == "Bye"
+    # Actions run against the conversation's tracker.
+    answer = await ask(ws, rtvi("client-message", "s-4", {"t": "action_who_am_i"}))
+    assert answer["data"]["d"]["responses"][0]["text"] == f"{conversation_id}: {len(events)} events"
+
+
+async def test_client_ready_answers_bot_ready(ws: Any) -> None:
+    answer = await ask(ws, rtvi("client-ready", "r-1", {"version": "1.0.0"}))
+    assert answer["type"] == "bot-ready"
+    assert answer["id"] == "r-1"
+    assert answer["data"]["version"] == "1.0.0"
+
+
+def test_http_fallback_answers_the_same_messages_as_a_list(server: ServerProcess) -> None:
+    body = {
+        "conversation_id": "http-rtvi",
+        "actions": [
+            run("h-1", "actions", "action_lookup_order", order_id=7),
+            run("h-2", "actions", "action_lookup_order", order_id="seven"),
+            rtvi("describe-actions", "h-3"),
+            rtvi("teleport", "h-4"),
+            {"type": "action"},
+            rtvi("client-message", "h-5", {"t": "action_who_am_i"}),
+        ],
+    }
+    with server.client() as http:
+        response = http.post("/rtvi/action", json=body)
+    assert response.status_code == 200
+    answers = response.json()
+    assert [(a["type"], a.get("id")) for a in answers] == [
+        ("action-response", "h-1"),
+        ("error-response", "h-2"),
+        ("actions-available", "h-3"),
+        ("error-response", "h-4"),
+        ("error", None),
+        ("server-response", "h-5"),
+    ]
+    assert answers[0]["data"]["result"]["responses"][0]["text"] == "Order 7 has shipped."
+    assert answers[3]["data"]["error"] == "Unsupported type teleport"
+    assert answers[5]["data"]["d"]["responses"][0]["text"].startswith("http-rtvi: ")
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"nope", "the body is not valid JSON"),
+        (b"[]", "the body must be a JSON object with 'actions'"),
+        (b'{"actions": {}}', "'actions' must be a list of RTVI messages"),
+        (b'{"actions": [], "conversation_id": 5}', "'conversation_id' must be a string"),
+    ],
+)
+def test_http_fallback_rejects_bad_bodies_with_400(
+    server: ServerProcess, body: bytes, error: str
+) -> None:
+    with server.client() as http:
+        response = http.post(
+            "/rtvi/action", content=body, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 400
+    assert error in response.json()["error"]
+
+
+def test_rtvi_is_not_mounted_without_flows(server_factory: Any) -> None:
+    plain = server_factory("--actions", "tests.channels.channel_actions", "--quiet")
+    with plain.client() as http:
+        assert http.post("/rtvi/action", json={"actions": []}).status_code == 404
+        assert http.post("/webhooks/voice", json={}).status_code == 404
+
+
+def test_unknown_voice_start_flow_stops_the_server_with_a_clear_error(tmp_path: Any) -> None:
+    from tests.channels.conftest import SERVER_ARGS
+
+    process = ServerProcess([*SERVER_ARGS, "--voice-start-flow", "no_such_flow"])
+    with pytest.raises(RuntimeError) as failure:
+        process.start()
+    process.close()
+    assert "voice.start_flow: there is no flow named 'no_such_flow'" in str(failure.value)
+    assert "Traceback" not in str(failure.value)
+
+
+def test_http_fallback_id_is_echoed_even_for_failures(server: ServerProcess) -> None:
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as http:
+        answers = http.post(
+            "/rtvi/action", json={"actions": [run("x-9", "actions", "action_explode")]}
+        ).json()
+    assert answers == [
+        {
+            "label": "rtvi-ai",
+            "type": "error-response",
+            "id": "x-9",
+            "data": {"error": "An exception occurred while running action 'action_explode'."},
+        }
+    ]
