@@ -179,6 +179,7 @@ def action_setup(
     names the same package or names none. Raises ``ActionLoadError`` when the actions package
     does not load.
     """
+    from action_server.action_kinds import install_action_kinds
     from action_server.clients import ActionClient, InProcessTransport
     from action_server.executor import ActionExecutor
 
@@ -212,6 +213,7 @@ def action_setup(
         )
     timeout = endpoint.timeout if endpoint else None
     own = ActionExecutor(action_timeout=timeout)
+    install_action_kinds(own)  # YAML API and function actions load too, as in the server
     own.register_package(module)
     where = f"the in-process actions package '{module}'"
     return ActionSetup(

@@ -74,7 +74,9 @@ async def test_describe_actions_lists_registered_and_builtin_actions(ws: Any) ->
 
 
 async def test_action_with_valid_arguments_answers_action_response(ws: Any) -> None:
-    answer = await ask(ws, run("a-1", "actions", "action_lookup_order", order_id="12", express=True))
+    answer = await ask(
+        ws, run("a-1", "actions", "action_lookup_order", order_id="12", express=True)
+    )
     assert answer["type"] == "action-response"
     assert answer["id"] == "a-1"
     result = answer["data"]["result"]
@@ -97,8 +99,7 @@ async def test_action_with_valid_arguments_answers_action_response(ws: Any) -> N
         ),
         (
             {},
-            "action 'actions:action_lookup_order': missing required argument: "
-            "'order_id' (number)",
+            "action 'actions:action_lookup_order': missing required argument: 'order_id' (number)",
         ),
         (
             {"order_id": 1, "colour": "red"},

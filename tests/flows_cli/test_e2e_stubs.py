@@ -19,7 +19,9 @@ class RecordingTransport(Transport):
 
 
 def stub(text: str) -> StubResult:
-    return StubResult(events=[{"event": "slot", "name": "x", "value": 1}], responses=[{"text": text}])
+    return StubResult(
+        events=[{"event": "slot", "name": "x", "value": 1}], responses=[{"text": text}]
+    )
 
 
 async def test_case_scoped_stub_wins_over_the_plain_one_and_others_reach_the_real_transport() -> (

@@ -53,7 +53,8 @@ def test_validate_lists_every_problem_with_file_line_flow_and_step(tmp_path: Pat
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert (
-        f"{flows}:6:9: flow 'weather' step 'finish': unknown action 'action_nobody_wrote'" in lines[0]
+        f"{flows}:6:9: flow 'weather' step 'finish': unknown action 'action_nobody_wrote'"
+        in lines[0]
     )
     assert lines[1] == (
         f"{flows}:8:9: flow 'weather' step '2_collect_country': "

@@ -185,10 +185,7 @@ def test_a_replica_killed_mid_conversation_leaves_the_call_to_the_other(
                 await post(http[0], "session_start", session_id)
             for n in (1, 2, 3):
                 replies = await asyncio.gather(
-                    *(
-                        post(http[n % 2], "user_speak", sid, text=answer(sid, n))
-                        for sid in sessions
-                    )
+                    *(post(http[n % 2], "user_speak", sid, text=answer(sid, n)) for sid in sessions)
                 )
                 assert {reply["text"] for reply in replies} == {f"Question {n + 1}?"}
             assert doomed.process is not None
