@@ -50,7 +50,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--warmup", type=int, default=1, help="seconds of warm-up per run (wrk takes whole seconds)"
     )
-    parser.add_argument("--only", choices=["ours", "rasa", "baseline"], help="one server only")
+    parser.add_argument(
+        "--only", choices=["ours", "rasa", "ours-gc", "baseline"], help="one server only"
+    )
+    parser.add_argument(
+        "--gc-tuned",
+        action="store_true",
+        help="also run ours with the GC-tuning hook (bench/gc_tuning.py), a hot-path experiment",
+    )
     parser.add_argument(
         "--baseline",
         action="store_true",
@@ -77,13 +84,15 @@ def choose_servers(args: argparse.Namespace) -> list[str]:
         names = [args.only]
     else:
         names = ["rasa", "ours"]
+        if args.gc_tuned:
+            names.append("ours-gc")
         if args.baseline:
             names.append("baseline")
-    if "ours" in names:
+    if "ours" in names or "ours-gc" in names:
         ok, reason = ours_available()
         if not ok:
             print(f"NOTE: our server is not runnable yet ({reason}); measuring without it.")
-            names = [n for n in names if n != "ours"] or ["rasa"]
+            names = [n for n in names if not n.startswith("ours")] or ["rasa"]
             if "baseline" not in names:
                 names.append("baseline")
     return names
@@ -135,10 +144,16 @@ def throughput(
                 "wrk_cpu": median([r.wrk_cpu for r in results]),
                 "runs": [asdict(r) | {"rps": r.rps} for r in results],
             }
-        if "ours" in runs and "rasa" in runs:
-            pairs = list(zip(runs["ours"], runs["rasa"], strict=True))
-            size_report["ratio_rps"] = median([o.rps / r.rps for o, r in pairs if r.rps])
-            size_report["ratio_p99"] = median([o.p99_ms / r.p99_ms for o, r in pairs if r.p99_ms])
+        # Ratios against rasa-sdk per pair (same round), then the median over the pairs.
+        size_report["ratios"] = {}
+        for name in runs:
+            if name == "rasa" or "rasa" not in runs:
+                continue
+            pairs = list(zip(runs[name], runs["rasa"], strict=True))
+            size_report["ratios"][name] = {
+                "rps": median([o.rps / r.rps for o, r in pairs if r.rps]),
+                "p99": median([o.p99_ms / r.p99_ms for o, r in pairs if r.p99_ms]),
+            }
         for name, server in servers.items():
             size_report["servers"][name]["peak_rss_kb"] = max(server.peak_rss_kb().values())
         report[n_events] = size_report
@@ -242,10 +257,10 @@ def print_summary(
                 f" | {figures['peak_rss_kb'] / 1024:.0f} | {figures['server_cpu']:.0%}"
                 f" | {figures['wrk_cpu']:.0%} |"
             )
-        if "ratio_rps" in size:
+        for name, ratio in size["ratios"].items():
             print(
-                f"| {n_events} | | **ours/rasa-sdk** | **{size['ratio_rps']:.2f}x** | |"
-                f" **{size['ratio_p99']:.2f}x** | | | |"
+                f"| {n_events} | | **{labels[name]} / rasa-sdk** | **{ratio['rps']:.2f}x** | |"
+                f" **{ratio['p99']:.2f}x** | | | |"
             )
     if iso:
         print(

@@ -65,6 +65,14 @@ def ours_spec() -> ServerSpec:
     )
 
 
+def ours_gc_spec() -> ServerSpec:
+    """Ours plus the GC-tuning app hook (bench/gc_tuning.py): measures a hot-path proposal."""
+    spec = ours_spec()
+    spec.name, spec.label = "ours-gc", "ours+gc-tuned"
+    spec.base_argv = [*spec.base_argv, "--app-hook", "bench.gc_tuning:gc_tuned"]
+    return spec
+
+
 def baseline_spec() -> ServerSpec:
     return ServerSpec(
         name="baseline",
@@ -76,7 +84,12 @@ def baseline_spec() -> ServerSpec:
     )
 
 
-SPECS = {"rasa": rasa_spec, "ours": ours_spec, "baseline": baseline_spec}
+SPECS = {
+    "rasa": rasa_spec,
+    "ours": ours_spec,
+    "ours-gc": ours_gc_spec,
+    "baseline": baseline_spec,
+}
 
 
 def ours_available() -> tuple[bool, str]:
