@@ -30,16 +30,14 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from action_server.api_http import ApiCallError, ApiRequest, HttpLimits, send_request
+from action_server.api_http import ApiCallError, ApiHttpClient, ApiRequest, HttpLimits
 from action_server.arguments import (
+    ArgumentAction,
     ArgumentError,
     ArgumentSpec,
-    arguments_from_tracker,
     parse_argument_specs,
-    validate_arguments,
 )
 from action_server.events import SlotSet
-from action_server.interfaces import Action, ActionExecutionRejection
 from action_server.netguard import NetworkPolicy
 from action_server.templating import (
     Secrets,
@@ -55,7 +53,6 @@ from action_server.yaml_lines import YamlDocument, YamlSyntaxError, load_yaml_do
 if TYPE_CHECKING:
     from action_server.dispatcher import CollectingDispatcher
     from action_server.interfaces import Tracker
-    from action_server.types import DomainDict
 
 __all__ = [
     "ApiAction",
@@ -180,40 +177,19 @@ def lookup_path(document: Any, path: str) -> Any:
     return current
 
 
-class ApiAction(Action):
+class ApiAction(ArgumentAction):
     """Runs one configured HTTP call; an ordinary ``Action`` for the webhook and flows."""
 
     kind = "api"
 
-    def __init__(self, config: ApiActionConfig, limits: HttpLimits | None = None) -> None:
+    def __init__(self, config: ApiActionConfig, http: ApiHttpClient | None = None) -> None:
         self.config = config
-        self.limits = limits or HttpLimits()
+        self.http = http or ApiHttpClient()
         self.description = config.description
         self.arguments = list(config.arguments)
 
     def name(self) -> str:
         return self.config.name
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """Arguments come from message metadata ``args``, then slots; missing ones reject."""
-        values = arguments_from_tracker(self.arguments, tracker)
-        try:
-            args = validate_arguments(self.arguments, values)
-        except ArgumentError as exc:
-            raise ActionExecutionRejection(self.name(), f"{self.name()}: {exc.message}") from None
-        return await self._execute(args, dispatcher, tracker)
-
-    async def run_with_args(
-        self,
-        args: Mapping[str, Any],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-    ) -> list[dict[str, Any]]:
-        """Run with explicit arguments (``call`` command, RTVI); ``ArgumentError`` if invalid."""
-        return await self._execute(validate_arguments(self.arguments, args), dispatcher, tracker)
 
     def build_request(self, args: Mapping[str, Any], secrets: Secrets) -> ApiRequest:
         """Fill the placeholders; path values are URL-encoded, lone body placeholders keep type."""
@@ -243,8 +219,12 @@ class ApiAction(Action):
             timeout=config.timeout,
         )
 
-    async def _execute(
-        self, args: Mapping[str, Any], dispatcher: CollectingDispatcher, tracker: Tracker
+    async def execute(
+        self,
+        args: dict[str, Any],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Mapping[str, Any],
     ) -> list[dict[str, Any]]:
         secrets = Secrets()
         try:
@@ -252,7 +232,7 @@ class ApiAction(Action):
             logger.debug(
                 "API action %s: %s %s", self.name(), request.method, redact(request.url, secrets)
             )
-            response = await send_request(request, self.limits)
+            response = await self.http.send(request)
             document = response.json() if self.config.result else None
         except (ApiCallError, TemplateError) as exc:
             message = redact(f"API action '{self.name()}': {exc}", secrets)
@@ -372,10 +352,12 @@ def parse_api_actions(text: str, filename: str) -> list[ApiAction]:
         model = _ApiActionsFileModel.model_validate(document.data)
     except ValidationError as exc:
         raise ApiActionLoadError(_format_validation_error(exc, document)) from None
-    limits = HttpLimits(
-        policy=NetworkPolicy.create(model.allow_private_networks, model.allowed_hosts),
-        max_response_bytes=model.max_response_bytes,
-        max_redirects=model.max_redirects,
+    http = ApiHttpClient(  # one connection pool for the file's actions
+        HttpLimits(
+            policy=NetworkPolicy.create(model.allow_private_networks, model.allowed_hosts),
+            max_response_bytes=model.max_response_bytes,
+            max_redirects=model.max_redirects,
+        )
     )
     actions: list[ApiAction] = []
     seen: dict[str, int] = {}
@@ -386,7 +368,7 @@ def parse_api_actions(text: str, filename: str) -> list[ApiAction]:
                 f"'{action_model.name}' is already defined at line {seen[action_model.name]}"
             )
         seen[action_model.name] = document.line_of(("api_actions", index, "name"))
-        actions.append(ApiAction(_config_from_model(action_model, document, index), limits))
+        actions.append(ApiAction(_config_from_model(action_model, document, index), http))
     return actions
 
 

@@ -15,7 +15,7 @@ import orjson
 
 from action_server.netguard import AddressRefused, GuardedTransport, NetworkPolicy
 
-__all__ = ["ApiCallError", "ApiRequest", "ApiResponse", "HttpLimits", "send_request"]
+__all__ = ["ApiCallError", "ApiHttpClient", "ApiRequest", "ApiResponse", "HttpLimits"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _NO_JSON = object()
@@ -100,7 +100,7 @@ async def _follow(
     body: Any = request.json
     redirects = 0
     while True:
-        kwargs: dict[str, Any] = {"headers": headers}
+        kwargs: dict[str, Any] = {"headers": headers, "timeout": httpx.Timeout(request.timeout)}
         if body is not None:
             kwargs["content"] = orjson.dumps(body)
             headers.setdefault("content-type", "application/json")
@@ -135,30 +135,54 @@ async def _follow(
             return ApiResponse(status=response.status_code, url=str(url), content=content)
 
 
-async def send_request(request: ApiRequest, limits: HttpLimits) -> ApiResponse:
-    """Perform ``request`` within its timeout (the whole exchange, redirects included)."""
-    described = f"{request.method} {request.url}"
-    try:
-        async with httpx.AsyncClient(
-            transport=GuardedTransport(limits.policy),
-            timeout=httpx.Timeout(request.timeout),
-            follow_redirects=False,
-            trust_env=False,
-        ) as client:
-            return await asyncio.wait_for(_follow(client, request, limits), request.timeout)
-    except ApiCallError:
-        raise
-    except AddressRefused as exc:
-        raise ApiCallError(f"{described} {exc}") from None
-    except (asyncio.TimeoutError, httpx.TimeoutException):
-        raise ApiCallError(
-            f"{described} timed out after {_format_seconds(request.timeout)} s"
-        ) from None
-    except httpx.ConnectError as exc:
-        reason = str(exc) or type(exc).__name__
-        raise ApiCallError(f"{described} failed: could not connect ({reason})") from None
-    except httpx.HTTPError as exc:
-        reason = str(exc) or type(exc).__name__
-        raise ApiCallError(f"{described} failed: {reason}") from None
-    except (ValueError, TypeError) as exc:  # e.g. httpx.InvalidURL from a filled-in URL
-        raise ApiCallError(f"{described} failed: invalid request ({exc})") from None
+class ApiHttpClient:
+    """The pooled, guarded HTTP client that all API actions of one file share.
+
+    Connections are reused across calls; the guard still checks every request and redirect hop
+    (see ``GuardedTransport``). An httpx client belongs to the event loop that opened its
+    connections, so a call from another loop (a second ``asyncio.run``) gets a fresh client.
+    """
+
+    def __init__(self, limits: HttpLimits | None = None) -> None:
+        self.limits = limits or HttpLimits()
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _for_this_loop(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                transport=GuardedTransport(self.limits.policy),
+                follow_redirects=False,
+                trust_env=False,
+            )
+            self._loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client, self._loop = self._client, None, None
+        if client is not None:
+            await client.aclose()
+
+    async def send(self, request: ApiRequest) -> ApiResponse:
+        """Perform ``request`` within its timeout (the whole exchange, redirects included)."""
+        described = f"{request.method} {request.url}"
+        try:
+            client = self._for_this_loop()
+            return await asyncio.wait_for(_follow(client, request, self.limits), request.timeout)
+        except ApiCallError:
+            raise
+        except AddressRefused as exc:
+            raise ApiCallError(f"{described} {exc}") from None
+        except (asyncio.TimeoutError, httpx.TimeoutException):
+            raise ApiCallError(
+                f"{described} timed out after {_format_seconds(request.timeout)} s"
+            ) from None
+        except httpx.ConnectError as exc:
+            reason = str(exc) or type(exc).__name__
+            raise ApiCallError(f"{described} failed: could not connect ({reason})") from None
+        except httpx.HTTPError as exc:
+            reason = str(exc) or type(exc).__name__
+            raise ApiCallError(f"{described} failed: {reason}") from None
+        except (ValueError, TypeError) as exc:  # e.g. httpx.InvalidURL from a filled-in URL
+            raise ApiCallError(f"{described} failed: invalid request ({exc})") from None

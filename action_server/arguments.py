@@ -22,22 +22,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from action_server.interfaces import Action, ActionExecutionRejection
+
 if TYPE_CHECKING:
+    from action_server.dispatcher import CollectingDispatcher
     from action_server.interfaces import Tracker
+    from action_server.types import DomainDict
 
 __all__ = [
     "ARGS_METADATA_KEY",
+    "ArgumentAction",
     "ArgumentError",
     "ArgumentSpec",
     "ArgumentType",
     "MissingArgumentsError",
-    "arguments_from_tracker",
     "arguments_of",
     "coerce_cli_value",
     "describe_action",
     "format_value",
     "parse_argument_specs",
     "validate_arguments",
+    "webhook_arguments",
 ]
 
 ArgumentType = Literal["string", "number", "bool", "array", "object"]
@@ -309,21 +314,65 @@ def arguments_of(action: Any) -> list[ArgumentSpec]:
     return parse_argument_specs(raw, where=f"action '{name}'")
 
 
-def arguments_from_tracker(
-    specs: list[ArgumentSpec], tracker: Tracker, *, all_metadata_args: bool = False
+def webhook_arguments(
+    action_name: str, specs: list[ArgumentSpec], tracker: Tracker, *, open_ended: bool = False
 ) -> dict[str, Any]:
-    """Resolve argument values for a webhook run: message metadata ``args`` first, then slots."""
+    """Validated arguments of a webhook or flow run: message metadata ``args``, then slots.
+
+    ``open_ended`` (function actions) also passes undeclared metadata arguments through. A
+    missing or badly typed value raises ``ActionExecutionRejection`` (HTTP 400 naming it).
+    """
     latest = getattr(tracker, "latest_message", None) or {}
     metadata = latest.get("metadata") if isinstance(latest, Mapping) else None
     explicit = metadata.get(ARGS_METADATA_KEY) if isinstance(metadata, Mapping) else None
     explicit = explicit if isinstance(explicit, Mapping) else {}
-    values: dict[str, Any] = dict(explicit) if all_metadata_args else {}
+    values: dict[str, Any] = dict(explicit) if open_ended else {}
     for spec in specs:
         value = explicit.get(spec.name)
-        if value is None:
-            value = tracker.get_slot(spec.name)
-        values[spec.name] = value
-    return values
+        values[spec.name] = tracker.get_slot(spec.name) if value is None else value
+    try:
+        return validate_arguments(specs, values, allow_unknown=True if open_ended else None)
+    except ArgumentError as exc:
+        raise ActionExecutionRejection(action_name, f"{action_name}: {exc.message}") from None
+
+
+class ArgumentAction(Action):
+    """An action with declared arguments, run alike from the webhook, flows and callers.
+
+    Subclasses implement ``execute``; ``open_ended`` passes undeclared metadata arguments
+    through (function actions that declare nothing take whatever they are given).
+    """
+
+    kind = "class"
+    open_ended = False
+    arguments: list[ArgumentSpec]
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Arguments from the latest message's metadata ``args``, then slots; bad ones reject."""
+        args = webhook_arguments(self.name(), self.arguments, tracker, open_ended=self.open_ended)
+        return await self.execute(args, dispatcher, tracker, domain)
+
+    async def run_with_args(
+        self,
+        args: Mapping[str, Any],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
+        """Run with explicit arguments (``call``, RTVI); ``ArgumentError`` if they do not fit."""
+        validated = validate_arguments(self.arguments, args)
+        return await self.execute(validated, dispatcher, tracker, domain)
+
+    async def execute(
+        self,
+        args: dict[str, Any],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
+        raise NotImplementedError
 
 
 def _action_name(action: Any) -> str:

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from action_server import __version__
 from action_server.server.settings import (
@@ -31,7 +31,7 @@ from action_server.server.settings import (
     default_workers,
 )
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main", "parse_size"]
+__all__ = ["COMMAND_MODULES", "build_parser", "main", "parse_size", "positive_seconds"]
 
 # Plug-in command groups. Each module listed here is imported when it exists and may define
 #   register(subparsers: argparse._SubParsersAction) -> None
@@ -47,6 +47,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 Handler = Callable[[argparse.Namespace], int]
+_N = TypeVar("_N", int, float)
 
 _COMMANDS_WITHOUT_RUN = frozenset({"-h", "--help", "--version"})
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -70,24 +71,32 @@ def parse_size(text: str) -> int:
     return size
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {text!r}")
-    return value
+def _number_option(
+    convert: Callable[[str], _N], what: str, valid: Callable[[_N], bool], rule: str
+) -> Callable[[str], _N]:
+    """An argparse `type=` that converts, checks and names the rule a bad value breaks."""
+
+    def parse(text: str) -> _N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what}: {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid worker count: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+positive_seconds = _number_option(
+    float,
+    "number of seconds",
+    lambda value: 0 < value < float("inf"),  # also rejects NaN
+    "must be a finite number of seconds > 0",
+)
+"""`type=` of options in seconds (`--action-timeout`, and command modules' own options)."""
+
+_workers = _number_option(int, "worker count", lambda value: value >= 1, "must be at least 1")
 
 
 def _add_actions_argument(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +112,8 @@ def _add_actions_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_logging_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
+    # Not mutually exclusive: as with rasa-sdk, the last of -v/-vv/--quiet wins.
+    group = parser.add_argument_group("logging")
     group.add_argument(
         "-v",
         "--verbose",
@@ -128,7 +138,7 @@ def _add_logging_arguments(parser: argparse.ArgumentParser) -> None:
         help="only warnings and errors",
     )
     parser.set_defaults(log_level="INFO")
-    parser.add_argument("--log-file", default=None, help="also write the log to this file")
+    group.add_argument("--log-file", default=None, help="also write the log to this file")
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -174,7 +184,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--action-timeout",
-        type=_positive_float,
+        type=positive_seconds,
         default=None,
         metavar="SECONDS",
         help="fail an action call that runs longer than this (default: no limit)",

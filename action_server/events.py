@@ -121,6 +121,14 @@ def _warn_if_action_name(event_name: str, intent_name: str | None) -> None:
         )
 
 
+def _warn_deprecated_event(old: str, new: str) -> None:
+    warnings.warn(
+        f"The `{old}` event is deprecated. Please use the `{new}` event instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 def ReminderScheduled(  # noqa: N802
     intent_name: str,
     trigger_date_time: datetime.datetime,
@@ -191,13 +199,7 @@ def ActionExecuted(  # noqa: N802
     timestamp: float | None = None,
 ) -> EventType:
     """Record that an action ran."""
-    return {
-        "event": "action",
-        "name": action_name,
-        "policy": policy,
-        "confidence": confidence,
-        "timestamp": timestamp,
-    }
+    return _action_event("action", action_name, policy, confidence, timestamp)
 
 
 def AgentUttered(  # noqa: N802
@@ -216,11 +218,7 @@ def ActiveLoop(name: str | None, timestamp: float | None = None) -> EventType:  
 
 def Form(name: str | None, timestamp: float | None = None) -> EventType:  # noqa: N802
     """Deprecated alias of `ActiveLoop`, kept so old actions still run."""
-    warnings.warn(
-        "The `Form` event is deprecated. Please use the `ActiveLoop` event instead.",
-        DeprecationWarning,
-        stacklevel=2,
-    )
+    _warn_deprecated_event("Form", "ActiveLoop")
     return ActiveLoop(name, timestamp)
 
 
@@ -235,11 +233,7 @@ def LoopInterrupted(is_interrupted: bool, timestamp: float | None = None) -> Eve
 
 def FormValidation(validate: bool, timestamp: float | None = None) -> EventType:  # noqa: N802
     """Deprecated: `validate=False` means the loop is interrupted."""
-    warnings.warn(
-        "The `FormValidation` event is deprecated. Please use the `LoopInterrupted` event instead.",
-        DeprecationWarning,
-        stacklevel=2,
-    )
+    _warn_deprecated_event("FormValidation", "LoopInterrupted")
     return LoopInterrupted(not validate, timestamp)
 
 
@@ -250,8 +244,19 @@ def ActionExecutionRejected(  # noqa: N802
     timestamp: float | None = None,
 ) -> EventType:
     """Record that an action refused to run."""
+    return _action_event("action_execution_rejected", action_name, policy, confidence, timestamp)
+
+
+def _action_event(
+    event: str,
+    action_name: str,
+    policy: str | None,
+    confidence: float | None,
+    timestamp: float | None,
+) -> EventType:
+    """`ActionExecuted` and `ActionExecutionRejected` differ only in the event name."""
     return {
-        "event": "action_execution_rejected",
+        "event": event,
         "name": action_name,
         "policy": policy,
         "confidence": confidence,

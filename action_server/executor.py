@@ -31,6 +31,7 @@ from action_server.interfaces import (
 )
 from action_server.loader import (
     LoadedActions,
+    checked_name,
     describe_origin,
     load_actions,
     reload_actions,
@@ -226,7 +227,7 @@ class ActionExecutor:
         registry: dict[str, Action] = {}
         for source in sources:
             for action in source.actions if isinstance(source, _PackageSource) else [source]:
-                name = _checked_name(action)
+                name = checked_name(action)
                 existing = registry.get(name)
                 if existing is not None and existing is not action:
                     raise ActionLoadError(
@@ -368,21 +369,6 @@ class ActionExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-
-
-def _checked_name(action: Action) -> str:
-    try:
-        name = action.name()
-    except Exception as error:
-        raise ActionLoadError(
-            f"name() of action {describe_origin(action)} raised {type(error).__name__}: {error}"
-        ) from error
-    if not isinstance(name, str) or not name:
-        raise ActionLoadError(
-            f"name() of action {describe_origin(action)} returned {name!r}; "
-            "expected a non-empty string."
-        )
-    return name
 
 
 def _own_containers(tracker_state: dict[str, Any]) -> dict[str, Any]:

@@ -230,8 +230,7 @@ class FormValidationAction(ValidationAction, ABC):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[EventType]:
-        validation_events = await self.get_validation_events(dispatcher, tracker, domain)
-        tracker.add_slots(validation_events)
+        validation_events = await super()._extract_validation_events(dispatcher, tracker, domain)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         if next_slot:
             validation_events.append(next_slot)

@@ -32,20 +32,12 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from action_server.arguments import (
-    ArgumentError,
-    ArgumentSpec,
-    arguments_from_tracker,
-    parse_argument_specs,
-    validate_arguments,
-)
+from action_server.arguments import ArgumentAction, ArgumentSpec, parse_argument_specs
 from action_server.events import ConversationPaused, SlotSet
-from action_server.interfaces import Action, ActionExecutionRejection
 
 if TYPE_CHECKING:
     from action_server.dispatcher import CollectingDispatcher
     from action_server.interfaces import Tracker
-    from action_server.types import DomainDict
 
 __all__ = [
     "METADATA_SLOT",
@@ -189,10 +181,11 @@ def _conversation(tracker: Tracker, metadata: dict[str, Any]) -> dict[str, Any] 
     }
 
 
-class FunctionAction(Action):
+class FunctionAction(ArgumentAction):
     """Adapts a function to the ``Action`` contract, so webhook and flows treat it alike."""
 
     kind = "function"
+    open_ended = True
 
     def __init__(
         self,
@@ -209,29 +202,7 @@ class FunctionAction(Action):
     def name(self) -> str:
         return self._name
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """Arguments from message metadata ``args`` (all of them if none are declared), then slots."""
-        values = arguments_from_tracker(self.arguments, tracker, all_metadata_args=True)
-        try:
-            args = validate_arguments(self.arguments, values, allow_unknown=True)
-        except ArgumentError as exc:
-            raise ActionExecutionRejection(self.name(), f"{self.name()}: {exc.message}") from None
-        return await self._execute(args, dispatcher, tracker, domain)
-
-    async def run_with_args(
-        self,
-        args: Mapping[str, Any],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[dict[str, Any]]:
-        """Run with explicit arguments; ``ArgumentError`` if they do not fit the declaration."""
-        validated = validate_arguments(self.arguments, args)
-        return await self._execute(validated, dispatcher, tracker, domain)
-
-    async def _execute(
+    async def execute(
         self,
         args: dict[str, Any],
         dispatcher: CollectingDispatcher,

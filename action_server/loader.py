@@ -25,6 +25,7 @@ from action_server.interfaces import Action
 
 __all__ = [
     "LoadedActions",
+    "checked_name",
     "describe_origin",
     "discover_actions",
     "load_actions",
@@ -358,27 +359,31 @@ def _instantiate(cls: type[Action]) -> Action:
         ) from error
 
 
-def _name_of(action: Action, cls: type[Action]) -> str | None:
-    """The action's name, or None for a user base class that never implements name()."""
+def checked_name(action: Action) -> str:
+    """`action.name()`, or an `ActionLoadError` naming the class and its file if unusable."""
     try:
         name = action.name()
-    except NotImplementedError:
-        if _is_library_class(_name_owner(cls)):
-            logger.debug("Skipping %s: it does not implement name().", describe_origin(cls))
-            return None
-        raise ActionLoadError(
-            f"name() of action {describe_origin(cls)} raised NotImplementedError."
-        ) from None
     except Exception as error:
         raise ActionLoadError(
-            f"name() of action {describe_origin(cls)} raised {type(error).__name__}: {error}"
+            f"name() of action {describe_origin(action)} raised {type(error).__name__}: {error}"
         ) from error
     if not isinstance(name, str) or not name:
         raise ActionLoadError(
-            f"name() of action {describe_origin(cls)} returned {name!r}; "
+            f"name() of action {describe_origin(action)} returned {name!r}; "
             "expected a non-empty string."
         )
     return name
+
+
+def _name_of(action: Action, cls: type[Action]) -> str | None:
+    """The action's name, or None for a user base class that never implements name()."""
+    try:
+        return checked_name(action)
+    except ActionLoadError as error:
+        if isinstance(error.__cause__, NotImplementedError) and _is_library_class(_name_owner(cls)):
+            logger.debug("Skipping %s: it does not implement name().", describe_origin(cls))
+            return None
+        raise
 
 
 def _pick_winner(name: str, claims: list[tuple[type[Action], Action]]) -> Action:

@@ -1,8 +1,9 @@
 """Refuse outgoing API-action connections to private, loopback and other internal addresses.
 
-The check runs where the socket is opened (an httpcore network backend), on every address the
-host resolves to, and the connection goes to the very address that was checked: so redirects
-and DNS rebinding cannot slip past it. IPv4-mapped and 6to4/Teredo IPv6 forms are unwrapped.
+``GuardedTransport`` resolves every request's host itself (each redirect hop is a request),
+checks every address it resolves to, and connects to a checked address: a name that rebinds to
+an internal address after the check is never connected to. IPv4-mapped and 6to4/Teredo IPv6
+forms are unwrapped.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-import httpcore
 import httpx
 
 __all__ = [
@@ -26,6 +25,7 @@ __all__ = [
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class AddressRefused(Exception):
@@ -99,6 +99,14 @@ def check_address(address: str | IPAddress) -> str | None:
     return None
 
 
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
 async def resolve_allowed(host: str, port: int, policy: NetworkPolicy) -> list[str]:
     """Resolve ``host`` and return its addresses; raise ``AddressRefused`` if any is internal.
 
@@ -106,11 +114,7 @@ async def resolve_allowed(host: str, port: int, policy: NetworkPolicy) -> list[s
     both a public and an internal address from being used to reach the internal one.
     """
     bare = host.strip("[]")
-    try:
-        literal: IPAddress | None = ipaddress.ip_address(bare.split("%", 1)[0])
-    except ValueError:
-        literal = None
-    if literal is not None:
+    if _is_literal(bare):
         addresses = [bare]
     else:
         try:
@@ -118,7 +122,7 @@ async def resolve_allowed(host: str, port: int, policy: NetworkPolicy) -> list[s
                 bare, port, type=socket.SOCK_STREAM
             )
         except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"could not resolve host {bare!r}: {exc}") from exc
+            raise httpx.ConnectError(f"could not resolve host {bare!r}: {exc}") from exc
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not policy.host_allowed(bare):
         for address in addresses:
@@ -128,61 +132,54 @@ async def resolve_allowed(host: str, port: int, policy: NetworkPolicy) -> list[s
     return addresses
 
 
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves and checks the host, then connects to a checked address itself."""
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """httpx transport that resolves and checks the host itself, then connects to that address.
 
-    def __init__(self, policy: NetworkPolicy) -> None:
-        self._policy = policy
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = await resolve_allowed(host, port, self._policy)
-        last_error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
-        assert last_error is not None
-        raise last_error
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not allowed for API actions")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx transport whose connections go through the address guard.
-
-    Proxies from the environment are ignored on purpose: through a proxy the guard would only
-    ever see the proxy's address.
+    Each request (so each redirect hop) is resolved once; if every address passes the policy,
+    the request goes to the first address that accepts a connection, with the original Host
+    header and TLS server name (SNI, certificate check), so DNS rebinding between the check and
+    the connection cannot reach an internal address. Only public httpx/httpcore APIs are used
+    (``AsyncHTTPTransport`` and the ``sni_hostname`` request extension). Connections are pooled
+    per original scheme, host and port, so a connection opened for one name is never reused for
+    another name that happens to share its address. Proxies from the environment are ignored
+    on purpose: through a proxy the guard would only ever see the proxy's address.
     """
 
     def __init__(self, policy: NetworkPolicy) -> None:
-        super().__init__(trust_env=False)
-        # httpx does not expose httpcore's network_backend; the pool is swapped for one that
-        # uses the guarded backend (pinned by tests/api_actions/test_netguard.py).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            network_backend=_GuardedBackend(policy),
-        )
+        self._policy = policy
+        self._pools: dict[tuple[str, str, int], httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if url.scheme not in _DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        host = url.host
+        port = url.port or _DEFAULT_PORTS[url.scheme]
+        addresses = await resolve_allowed(host, port, self._policy)
+        key = (url.scheme, host, port)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = httpx.AsyncHTTPTransport(trust_env=False)
+        extensions = dict(request.extensions)
+        if url.scheme == "https" and not _is_literal(host):
+            extensions["sni_hostname"] = host
+        last_error: httpx.TransportError | None = None
+        for address in addresses:
+            pinned = httpx.Request(
+                request.method,
+                url.copy_with(host=address.split("%", 1)[0]),
+                headers=request.headers,  # still names the original host
+                stream=request.stream,
+                extensions=extensions,
+            )
+            try:
+                return await pool.handle_async_request(pinned)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                last_error = exc  # nothing was sent yet: try the host's next address
+        assert last_error is not None
+        raise last_error
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()

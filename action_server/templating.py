@@ -61,26 +61,24 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def placeholder_names(value: Any) -> list[str]:
-    """Argument names used in a (nested) value, in order of first use."""
+def _names(value: Any, group: int) -> list[str]:
     names: list[str] = []
     for text in _strings(value):
         for match in _TOKEN.finditer(text):
-            name = match.group(2)
+            name = match.group(group)
             if name and name not in names:
                 names.append(name)
     return names
+
+
+def placeholder_names(value: Any) -> list[str]:
+    """Argument names used in a (nested) value, in order of first use."""
+    return _names(value, 2)
 
 
 def env_names(value: Any) -> list[str]:
     """Environment variable names used in a (nested) value."""
-    names: list[str] = []
-    for text in _strings(value):
-        for match in _TOKEN.finditer(text):
-            name = match.group(1)
-            if name and name not in names:
-                names.append(name)
-    return names
+    return _names(value, 1)
 
 
 def render_string(

@@ -315,10 +315,16 @@ def main(argv: list[str] | None = None) -> None:
             server.stop()
     labels = {name: server.spec.label for name, server in servers.items()}
     print_summary(labels, report, iso)
-    for title, rows in (("in-process vs HTTP", transport), ("flow engine", flow)):
+    for title, rows in (("in-process vs HTTP (sequential calls)", transport), ("flow", flow)):
         print(f"\n{title}:")
-        for row in rows if isinstance(rows, list) else [rows]:
-            print(f"  {row}")
+        if isinstance(rows, str) or not rows:
+            print(f"  {rows or 'no rows'}")
+            continue
+        print("| " + " | ".join(rows[0]) + " |")
+        print("|" + " --- |" * len(rows[0]))
+        for row in rows:
+            cells = (f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values())
+            print("| " + " | ".join(cells) + " |")
     RESULTS_DIR.mkdir(exist_ok=True)
     result_path = RESULTS_DIR / f"bench-{stamp}.json"
     result = {

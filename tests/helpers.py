@@ -80,6 +80,8 @@ class ServerProcess:
     cwd: working directory (default: the repository root, so `tests.*` packages import).
     https: talk TLS (pass --ssl-certificate/--ssl-keyfile in args); certificates are not verified.
     command: the words before the options; () tests that `run` is the default command.
+    host: the --host to pass; None passes none (tests of SANIC_HOST), the server is still
+        reached on 127.0.0.1.
     """
 
     def __init__(
@@ -91,9 +93,11 @@ class ServerProcess:
         https: bool = False,
         startup_timeout: float = 30.0,
         command: Sequence[str] = ("run",),
+        host: str | None = HOST,
     ) -> None:
         self.args = list(args)
         self.command = list(command)
+        self.host = host
         self.env = dict(env or {})
         self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
         self.scheme = "https" if https else "http"
@@ -147,8 +151,7 @@ class ServerProcess:
             "-m",
             "action_server",
             *self.command,
-            "--host",
-            HOST,
+            *(["--host", self.host] if self.host is not None else []),
             "-p",
             str(self.port),
             *self.args,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from action_server.cli import positive_seconds
 from action_server.conversations.channels import EXTRA_KEY
 
 __all__ = ["configure_run", "extend_run", "register"]
@@ -16,16 +17,6 @@ __all__ = ["configure_run", "extend_run", "register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """No subcommand of our own; the hook protocol requires the function."""
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {text!r}")
-    return value
 
 
 def extend_run(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +35,7 @@ def extend_run(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--voice-input-timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=None,
         metavar="SECONDS",
         help="how long the phone platform waits for the caller after each question",

@@ -146,6 +146,8 @@ def rest_blueprint(engine: Any) -> Blueprint:
             return _engine_error(exc, conversation_id)
         if include == "NONE":
             data = {key: value for key, value in data.items() if key != "events"}
+        elif include != "ALL":
+            data = {**data, "events": _after_last_restart(data.get("events") or [])}
         return json_response(data)
 
     blueprint.add_route(health, "/webhooks/rest/", methods=["GET"], name="rest_health")
@@ -157,6 +159,14 @@ def rest_blueprint(engine: Any) -> Blueprint:
         name="conversation_tracker",
     )
     return blueprint
+
+
+def _after_last_restart(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa's AFTER_RESTART (and APPLIED: the engine never emits undo or rewind events)."""
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "restart":
+            return events[index + 1 :]
+    return events
 
 
 def _engine_error(exc: Exception, conversation_id: str) -> HTTPResponse:

@@ -35,6 +35,7 @@ from action_server.arguments import (
 )
 from action_server.conversations import rtvi_models as wire
 from action_server.conversations.locks import ConversationLockTimeout
+from action_server.conversations.rest import json_response
 from action_server.conversations.store import ConversationState, ConversationStoreError
 from action_server.exceptions import ActionFailed, ActionTimeout, InvalidActionCall
 from action_server.interfaces import (
@@ -297,10 +298,6 @@ def _validate(specs: list[ArgumentSpec], values: dict[str, Any], action: str) ->
 # --- HTTP and WebSocket --------------------------------------------------------------------------
 
 
-def _json(body: Any, status: int = 200) -> HTTPResponse:
-    return HTTPResponse(orjson.dumps(body), status=status, content_type="application/json")
-
-
 def rtvi_blueprint(dispatcher: RtviDispatcher) -> Blueprint:
     """``/rtvi`` (WebSocket) and ``POST /rtvi/action`` (HTTP fallback) around ``dispatcher``."""
     blueprint = Blueprint("rtvi_channel", url_prefix="/rtvi")
@@ -324,20 +321,20 @@ def rtvi_blueprint(dispatcher: RtviDispatcher) -> Blueprint:
         try:
             body = orjson.loads(request.body or b"")
         except orjson.JSONDecodeError as exc:
-            return _json({"error": f"the body is not valid JSON: {exc}"}, 400)
+            return json_response({"error": f"the body is not valid JSON: {exc}"}, 400)
         if not isinstance(body, dict):
-            return _json({"error": "the body must be a JSON object with 'actions'"}, 400)
+            return json_response({"error": "the body must be a JSON object with 'actions'"}, 400)
         actions = body.get("actions")
         if not isinstance(actions, list):
-            return _json({"error": "'actions' must be a list of RTVI messages"}, 400)
+            return json_response({"error": "'actions' must be a list of RTVI messages"}, 400)
         conversation_id = body.get("conversation_id") or request.args.get("conversation_id")
         if conversation_id is not None and not isinstance(conversation_id, str):
-            return _json({"error": "'conversation_id' must be a string"}, 400)
+            return json_response({"error": "'conversation_id' must be a string"}, 400)
         conversation_id = conversation_id or str(uuid.uuid4())
         responses: list[dict[str, Any]] = []
         for message in actions:
             responses.extend(await _answer(dispatcher, message, conversation_id))
-        return _json(responses)
+        return json_response(responses)
 
     blueprint.add_websocket_route(websocket, "", name="websocket")
     blueprint.add_route(http_action, "/action", methods=["POST"], name="action")

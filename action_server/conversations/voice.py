@@ -25,6 +25,7 @@ from sanic import Blueprint, HTTPResponse, Request
 
 from action_server.config import VoiceConfig
 from action_server.conversations.locks import ConversationLockTimeout
+from action_server.conversations.rest import json_response
 from action_server.conversations.store import ConversationStoreError
 from action_server.conversations.voice_models import (
     AudioAction,
@@ -347,10 +348,6 @@ class VoiceChannel:
 # --- HTTP and WebSocket --------------------------------------------------------------------------
 
 
-def _json(body: Any, status: int = 200) -> HTTPResponse:
-    return HTTPResponse(orjson.dumps(body), status=status, content_type="application/json")
-
-
 def _decode(raw: bytes | str | None, what: str = "the body") -> Any:
     if not raw:
         raise VoiceEventError(f"{what} is empty: send one JSON event")
@@ -386,16 +383,16 @@ def voice_blueprint(channel: VoiceChannel) -> Blueprint:
         try:
             data = _decode(request.body)
         except VoiceEventError as exc:
-            return _json({"error": str(exc)}, 400)
+            return json_response({"error": str(exc)}, 400)
         action, error, status = await _guarded(lambda: channel.handle_one(data), "voice webhook")
         if error is not None:
-            return _json({"error": error}, status)
+            return json_response({"error": error}, status)
         if action is None:
             return HTTPResponse(status=204)
-        return _json(action)
+        return json_response(action)
 
     async def health(_: Request) -> HTTPResponse:
-        return _json({"status": "ok"})
+        return json_response({"status": "ok"})
 
     async def websocket(request: Request, ws: Any) -> None:
         while True:

@@ -216,6 +216,15 @@ def action_setup(
     install_action_kinds(own)  # YAML API and function actions load too, as in the server
     own.register_package(module)
     where = f"the in-process actions package '{module}'"
+    warnings = []
+    if endpoint is not None and endpoint.url:
+        warnings.append(
+            f"{endpoints_file}: action_endpoint sets both actions_module '{module}' and url "
+            f"'{endpoint.url}'; running actions in-process and ignoring the url"
+        )
     return ActionSetup(
-        ActionClient(InProcessTransport(own, where=where)), frozenset(own.actions), where
+        ActionClient(InProcessTransport(own, where=where)),
+        frozenset(own.actions),
+        where,
+        warnings,
     )

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from action_server.flows.model import SourceRef
 
-__all__ = ["Condition", "ConditionError", "compile_condition", "is_truthy"]
+__all__ = ["Condition", "ConditionError", "as_number", "compile_condition", "is_truthy"]
 
 
 class ConditionError(ValueError):
@@ -81,7 +81,8 @@ def is_truthy(value: Any) -> bool:
     return True
 
 
-def _as_number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """A number, or a string holding one, as float; None for anything else (bools too)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -116,14 +117,14 @@ def values_equal(left: Any, right: Any) -> bool:
         return False
     if left == right:
         return True
-    a, b = _as_number(left), _as_number(right)
+    a, b = as_number(left), as_number(right)
     if a is not None and b is not None:
         return a == b
     return False
 
 
 def _order(op: str, left: Any, right: Any) -> bool:
-    a, b = _as_number(left), _as_number(right)
+    a, b = as_number(left), as_number(right)
     if a is not None and b is not None:
         pair: tuple[Any, Any] = (a, b)
     elif isinstance(left, str) and isinstance(right, str):

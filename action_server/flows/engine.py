@@ -134,40 +134,36 @@ class FlowEngine:
         Raises ``FlowsLoadError`` listing every validation problem, or ``FlowEngineError``
         / ``ConfigError`` for a broken endpoints file or actions package.
         """
-        from action_server.clients import ActionClient, InProcessTransport
         from action_server.config import load_endpoints
         from action_server.conversations import create_store
-        from action_server.flows.loader import load_flows
+        from action_server.flows.bootstrap import action_setup, check_project, domain_paths_for
+        from action_server.flows.issues import FlowsLoadError
 
         config = load_endpoints(endpoints)
         endpoint = config.action_endpoint
-        registered: set[str] = set()
         if endpoint is None or (endpoint.actions_module is None and endpoint.url is None):
             raise FlowEngineError(
                 f"{endpoints}: the flow engine needs an action_endpoint with 'actions_module' "
                 "(run actions in this process) or 'url' (an action server)"
             )
-        if endpoint.actions_module:
-            # Built here rather than by from_endpoint so validation knows the action names.
-            from action_server.executor import ActionExecutor
-
-            executor = ActionExecutor()
-            executor.register_package(endpoint.actions_module)
-            registered = set(executor.actions)
-            client = ActionClient(InProcessTransport(executor))
-        else:
-            client = ActionClient.from_endpoint(endpoint)
+        # The same set-up as the CLI and the server, so every entry point runs actions alike.
+        setup = action_setup(endpoint, str(endpoints))
+        for warning in setup.warnings:
+            logger.warning(warning)
         step_actions: StepActionRegistry = options.get("step_actions") or DEFAULT_REGISTRY
-        project = load_flows(
-            flows,
-            domain,
-            registered_actions=registered,
-            step_action_types=step_actions.known_types(),
+        flow_paths = [str(path) for path in flows]
+        domain_paths = domain_paths_for(
+            flow_paths, None if domain is None else [str(path) for path in domain]
         )
+        check = check_project(
+            flow_paths, domain_paths, setup.registered, step_actions.known_types()
+        )
+        if check.project is None:
+            raise FlowsLoadError(check.issues)
         if store is None:
             store = create_store(config.tracker_store)
-        options.setdefault("registered_actions", registered)
-        return cls(project, client, store, **options)
+        options.setdefault("registered_actions", setup.registered or ())
+        return cls(check.project, setup.client, store, **options)
 
     async def close(self) -> None:
         await self.action_client.close()

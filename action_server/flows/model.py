@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from action_server.flows.conditions import Condition
+from action_server.flows.conditions import Condition, as_number
 
 __all__ = [
     "END",
@@ -240,13 +240,9 @@ class SlotDefinition:
     def _coerce_float(self, value: Any) -> float:
         if isinstance(value, bool):
             raise ValueError(f"slot '{self.name}' (float) cannot take a boolean: {value!r}")
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                pass
+        number = as_number(value)
+        if number is not None:
+            return number
         raise ValueError(f"slot '{self.name}' (float) cannot take {value!r}: not a number")
 
     def _coerce_categorical(self, value: Any) -> Any:

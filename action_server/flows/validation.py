@@ -293,7 +293,8 @@ class _Checker:
             if branch.target in flow.steps:
                 yield branch.target
 
-    def reachable(self, flow: Flow) -> set[str]:
+    def reachable(self, flow: Flow, *, through_collect: bool = True) -> set[str]:
+        """Step ids reachable from the first step; ``through_collect=False`` stops at collects."""
         seen: set[str] = set()
         todo = [flow.first_step_id] if flow.first_step_id in flow.steps else []
         while todo:
@@ -301,7 +302,9 @@ class _Checker:
             if current in seen:
                 continue
             seen.add(current)
-            todo.extend(self.successors(flow, flow.steps[current]))
+            step = flow.steps[current]
+            if through_collect or step.kind != "collect":
+                todo.extend(self.successors(flow, step))
         return seen
 
     def check_step_cycles(self, flow: Flow, reachable: set[str]) -> None:
@@ -356,16 +359,7 @@ class _Checker:
 
     def collect_free_steps(self, flow: Flow) -> list[Step]:
         """Steps reachable from the start without passing through a collect step."""
-        seen: set[str] = set()
-        todo = [flow.first_step_id] if flow.first_step_id in flow.steps else []
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            step = flow.steps[current]
-            if step.kind != "collect":
-                todo.extend(self.successors(flow, step))
+        seen = self.reachable(flow, through_collect=False)
         return [flow.steps[s] for s in flow.steps if s in seen and flow.steps[s].kind != "collect"]
 
 

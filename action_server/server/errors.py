@@ -53,11 +53,7 @@ def map_action_exception(exc: Exception, action_name: str, sender_id: Any) -> Ac
     """Translate an exception from `ActionExecutor.run`; None means "not an action error"."""
     name = getattr(exc, "action_name", None) or action_name
     if isinstance(exc, ActionNotFoundException):
-        return ActionError(
-            404,
-            {"error": f"No registered action found for name '{name}'.", "action_name": name},
-            "not_found",
-        )
+        return ActionError(404, {"error": _message(exc), "action_name": name}, "not_found")
     if isinstance(exc, ActionExecutionRejection):
         logger.debug("Action '%s' rejected execution: %s", name, _message(exc))
         return ActionError(400, {"error": _message(exc), "action_name": name}, "rejected")
@@ -71,37 +67,31 @@ def map_action_exception(exc: Exception, action_name: str, sender_id: Any) -> Ac
         logger.error("%s (sender_id=%s)", _message(exc), sender_id)
         return ActionError(500, {"error": _message(exc), "action_name": name}, "timeout")
     if isinstance(exc, ActionFailed):
-        cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-        logger.error(
-            "Action '%s' raised an exception (sender_id=%s)",
+        return _logged_failure(
+            exc.cause,
+            f"Action '{name}' raised an exception (sender_id={sender_id})",
+            f"An exception occurred while running action '{name}'.",
             name,
-            sender_id,
-            exc_info=(type(cause), cause, cause.__traceback__),
-        )
-        return ActionError(
-            500,
-            {"error": f"An exception occurred while running action '{name}'.", "action_name": name},
-            "failed",
         )
     return None
 
 
 def unexpected_error(exc: BaseException, action_name: str, sender_id: Any) -> ActionError:
     """A bug outside the action (executor or server): log it all, tell the client little."""
-    logger.error(
-        "Unexpected error while handling action '%s' (sender_id=%s)",
+    return _logged_failure(
+        exc,
+        f"Unexpected error while handling action '{action_name}' (sender_id={sender_id})",
+        f"An internal error occurred while handling action '{action_name}'.",
         action_name,
-        sender_id,
-        exc_info=(type(exc), exc, exc.__traceback__),
     )
-    return ActionError(
-        500,
-        {
-            "error": f"An internal error occurred while handling action '{action_name}'.",
-            "action_name": action_name,
-        },
-        "failed",
-    )
+
+
+def _logged_failure(
+    cause: BaseException, log_message: str, client_message: str, action_name: str
+) -> ActionError:
+    """The traceback goes to the log; the client gets one sentence and the action name."""
+    logger.error(log_message, exc_info=(type(cause), cause, cause.__traceback__))
+    return ActionError(500, {"error": client_message, "action_name": action_name}, "failed")
 
 
 class JsonErrorHandler(ErrorHandler):

@@ -15,6 +15,20 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s - %(message)s"
 _SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.server", "sanic.access", "sanic.websockets")
 
 
+class _Formatter(logging.Formatter):
+    """Our line format, plus the fields Sanic's access log sends outside the message."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        # Sanic logs each request as an empty message with host/request/status/byte extras.
+        if record.name == "sanic.access" and hasattr(record, "request"):
+            record.message = (
+                f"{getattr(record, 'host', '-')} {record.request} "
+                f"{getattr(record, 'status', '-')} {getattr(record, 'byte', '-')}"
+                f"{getattr(record, 'duration', '')}"
+            )
+        return super().formatMessage(record)
+
+
 def configure_logging(level: str = "INFO", log_file: str | None = None) -> None:
     """Idempotent: replaces the root handlers this function installed before."""
     root = logging.getLogger()
@@ -25,7 +39,7 @@ def configure_logging(level: str = "INFO", log_file: str | None = None) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    formatter = logging.Formatter(_FORMAT)
+    formatter = _Formatter(_FORMAT)
     for handler in handlers:
         handler.setFormatter(formatter)
         handler._action_server = True  # type: ignore[attr-defined]

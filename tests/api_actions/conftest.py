@@ -13,7 +13,10 @@ import pytest
 
 
 class _ApiHandler(BaseHTTPRequestHandler):
-    """Routes: /echo/... (any method), /status/<code>, /slow, /big, /redirect/<n>, /notjson."""
+    """Routes: /echo/... (any method), /status/<code>, /slow, /big, /redirect/<n>, /notjson,
+    /peer (the client's port: the same port twice means a reused connection)."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is observable
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass
@@ -59,6 +62,8 @@ class _ApiHandler(BaseHTTPRequestHandler):
             self._send(302, {}, {"Location": target})
         elif path == "/redirect-to":
             self._send(302, {}, {"Location": query.removeprefix("url=")})
+        elif path == "/peer":
+            self._send(200, {"port": self.client_address[1]})
         elif path == "/notjson":
             self._send(200, b"<html>hello</html>")
         else:
@@ -67,11 +72,17 @@ class _ApiHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients drop pooled keep-alive connections when their event loop ends: not an error."""
+
+
 @pytest.fixture(scope="session")
 def api_server() -> Iterator[str]:
     """Base URL of the test API, e.g. http://127.0.0.1:PORT."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ApiHandler)
-    server.daemon_threads = True
+    server = _QuietServer(("127.0.0.1", 0), _ApiHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

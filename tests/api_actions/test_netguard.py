@@ -96,3 +96,28 @@ async def test_redirect_to_a_disallowed_address_is_refused(tmp_path: Path, api_s
         path=f"/redirect-to?url=http://127.0.0.1:{port}/echo",
     )
     assert "refused to connect to 127.0.0.1: loopback address" in slots.get("probe_error", slots)
+
+
+async def test_calls_of_one_file_reuse_a_pinned_connection_with_the_original_host(
+    tmp_path: Path, api_server: str
+) -> None:
+    port = api_server.rsplit(":", 1)[1]
+    file = tmp_path / "pool.yml"
+    file.write_text(
+        textwrap.dedent(
+            f"""\
+            allowed_hosts: [localhost]
+            api_actions:
+              - {{name: peer, base_url: "http://localhost:{port}", path: /peer, result: {{p: port}}}}
+              - {{name: echo, base_url: "http://localhost:{port}", path: /echo, result: {{h: headers.host}}}}
+            """
+        )
+    )
+    peer, echo = load_api_actions(file)
+    tracker = Tracker.from_dict({"sender_id": "u", "slots": {}, "events": []})
+    ports = []
+    for action in (peer, echo, peer):
+        events = await action.run_with_args({}, CollectingDispatcher(), tracker, {})
+        ports.append(events[0]["value"])
+    assert ports[0] == ports[2]  # one connection served every call
+    assert ports[1] == f"localhost:{port}"  # connected to the checked address, Host unchanged

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from action_server.clients import InProcessTransport
 from action_server.conversations.store import InMemoryConversationStore
 from action_server.flows.engine import FlowEngine, FlowEngineError
 from action_server.flows.issues import FlowsLoadError
@@ -95,3 +96,21 @@ def test_from_paths_needs_an_action_endpoint(tmp_path: Path) -> None:
     (tmp_path / "endpoints.yml").write_text("tracker_store:\n  type: memory\n", encoding="utf-8")
     with pytest.raises(FlowEngineError, match="action_endpoint"):
         FlowEngine.from_paths(flows=[ROOT / "flows"], endpoints=tmp_path / "endpoints.yml")
+
+
+async def test_from_paths_with_actions_module_and_url_runs_in_process_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "action_endpoint:\n  actions_module: actions\n  url: http://127.0.0.1:9/webhook\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        engine = FlowEngine.from_paths(
+            flows=[ROOT / "flows"], endpoints=endpoints, store=InMemoryConversationStore()
+        )
+    assert "sets both actions_module 'actions' and url" in caplog.text
+    assert isinstance(engine.action_client.transport, InProcessTransport)
+    assert "action_check_availability" in engine.registered_actions
+    await engine.close()

@@ -14,7 +14,7 @@ MEMORY_ENDPOINTS = DATA / "endpoints_memory.yml"
 
 
 def run_cli(
-    *args: str | Path, stdin: str | None = None, timeout: float = 60.0
+    *args: str | Path, stdin: str | None = None, timeout: float = 60.0, cwd: Path = REPO_ROOT
 ) -> subprocess.CompletedProcess[str]:
     """The finished command with text stdout/stderr; never raises for a non-zero exit."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
@@ -23,7 +23,7 @@ def run_cli(
         input=stdin,
         capture_output=True,
         text=True,
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=env,
         timeout=timeout,
         check=False,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.flows_cli.helpers import MEMORY_ENDPOINTS, run_cli
 from tests.helpers import free_port
 
@@ -118,3 +120,48 @@ def test_validate_warns_and_skips_action_check_when_action_server_is_unreachable
     assert "warning:" in result.stderr
     assert "/actions" in result.stderr
     assert "skipping the check for unknown custom actions" in result.stderr
+
+
+FLOWS_ONLY = """
+flows:
+  weather:
+    description: ask the city
+    steps:
+      - collect: city
+      - action: utter_done
+"""
+
+
+@pytest.mark.parametrize("domain_place", ["domain.yml", "domain/main.yml"])
+def test_validate_defaults_to_flows_dir_and_finds_the_domain_in_the_working_directory(
+    tmp_path: Path, domain_place: str
+) -> None:
+    (tmp_path / "flows").mkdir()
+    write(tmp_path / "flows", "flows.yml", FLOWS_ONLY)
+    (tmp_path / domain_place).parent.mkdir(exist_ok=True)
+    write(tmp_path, domain_place, DOMAIN)
+    result = run_cli("flows", "validate", "--endpoints", MEMORY_ENDPOINTS, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK: 1 flows, 2 steps, 1 slots, 2 responses")
+
+
+def test_validate_without_any_domain_reports_the_unknown_slot(tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    write(tmp_path / "flows", "flows.yml", FLOWS_ONLY)
+    result = run_cli("flows", "validate", "--endpoints", MEMORY_ENDPOINTS, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        "flows/flows.yml:5:9: flow 'weather' step '0_collect_city': "
+        "collect: unknown slot 'city' (not in the domain)"
+    )
+
+
+def test_explicit_domain_option_wins_over_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    write(tmp_path / "flows", "flows.yml", FLOWS_ONLY)
+    write(tmp_path, "domain.yml", "slots: {}\n")  # would make 'city' unknown
+    other = write(tmp_path, "other_domain.yml", DOMAIN)
+    result = run_cli(
+        "flows", "validate", "--domain", other, "--endpoints", MEMORY_ENDPOINTS, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

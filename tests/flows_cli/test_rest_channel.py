@@ -84,6 +84,28 @@ def test_tracker_endpoint_returns_slots_events_and_stack(server: ServerProcess) 
     ]
 
 
+def test_tracker_include_events_after_restart_none_and_bad_values(server: ServerProcess) -> None:
+    with server.client() as client:
+        say(client, "carol", "/book_table")
+        say(client, "carol", "/restart")
+        say(client, "carol", "/greet")
+        full = client.get("/conversations/carol/tracker").json()["events"]
+        after = client.get("/conversations/carol/tracker?include_events=AFTER_RESTART").json()
+        applied = client.get("/conversations/carol/tracker?include_events=applied").json()
+        none = client.get("/conversations/carol/tracker?include_events=NONE").json()
+        bad = client.get("/conversations/carol/tracker?include_events=SOME")
+    assert [e["text"] for e in full if e["event"] == "user"] == [
+        "/book_table",
+        "/restart",
+        "/greet",
+    ]
+    assert after["events"] == applied["events"] == full[len(full) - len(after["events"]) :]
+    assert [e["text"] for e in after["events"] if e["event"] == "user"] == ["/greet"]
+    assert "events" not in none and none["sender_id"] == "carol"
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "include_events"
+
+
 def test_tracker_of_an_unknown_conversation_is_empty(server: ServerProcess) -> None:
     with server.client() as client:
         response = client.get("/conversations/nobody-yet/tracker")

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ServerFactory
-from tests.helpers import action_call
+from tests.helpers import ServerProcess, action_call
 
 GREETER = """
 from action_server import Action
@@ -54,14 +54,21 @@ def _wait_for(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-unty
     return False
 
 
+def _reloading_server(
+    server_factory: ServerFactory, package: Path, greeting: str
+) -> tuple[Path, ServerProcess]:
+    """A package with one greeter module, served with --auto-reload from its parent folder."""
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    _write(package / "greet.py", GREETER.format(text=greeting))
+    server = server_factory("--actions", str(package), "--auto-reload", cwd=str(package.parent))
+    return package, server
+
+
 def test_auto_reload_serves_edited_and_new_modules(
     server_factory: ServerFactory, tmp_path: Path
 ) -> None:
-    package = tmp_path / "reload_pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    _write(package / "greet.py", GREETER.format(text="hello"))
-    server = server_factory("--actions", str(package), "--auto-reload", cwd=str(tmp_path))
+    package, server = _reloading_server(server_factory, tmp_path / "reload_pkg", "hello")
 
     def greeting() -> str:
         answer = httpx.post(server.url + "/webhook", json=action_call("action_greet"), timeout=5)
@@ -86,11 +93,7 @@ def test_auto_reload_serves_edited_and_new_modules(
 def test_auto_reload_keeps_the_old_actions_when_an_edit_breaks_the_module(
     server_factory: ServerFactory, tmp_path: Path
 ) -> None:
-    package = tmp_path / "broken_pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    _write(package / "greet.py", GREETER.format(text="still here"))
-    server = server_factory("--actions", str(package), "--auto-reload", cwd=str(tmp_path))
+    package, server = _reloading_server(server_factory, tmp_path / "broken_pkg", "still here")
 
     _write(package / "greet.py", "def broken(:\n")
     time.sleep(2.5)  # a few reload intervals: the failed reload must not drop the old actions

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from action_server import __version__
-from action_server.cli import parse_size
+from action_server.cli import build_parser, parse_size
 from tests.conftest import SERVER_ACTIONS
 from tests.helpers import REPO_ROOT, ServerProcess
 
@@ -72,6 +72,19 @@ def test_duplicate_action_names_exit_1_naming_both_classes() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_run_with_duplicate_action_names_exits_1_naming_both_classes_and_files() -> None:
+    result = cli("run", "--actions", "tests.fixtures.actions_duplicate", "-p", "1")
+    assert result.returncode == 1
+    fixture = REPO_ROOT / "tests" / "fixtures" / "actions_duplicate"
+    assert (
+        "action-server: error: Duplicate action name 'action_same': "
+        f"class 'tests.fixtures.actions_duplicate.one.ActionFirst' ({fixture / 'one.py'}, line 8)"
+        f" and class 'tests.fixtures.actions_duplicate.two.ActionSecond' "
+        f"({fixture / 'two.py'}, line 8) both return it from name(). Rename one of them.\n"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_run_with_a_broken_actions_package_exits_1_before_serving() -> None:
     result = cli("run", "--actions", "tests.fixtures.actions_import_error", "-p", "1")
     assert result.returncode == 1
@@ -122,6 +135,23 @@ def test_run_is_the_default_command_and_stops_cleanly_on_sigterm(tmp_path: Path)
     assert f"Action server listening on http://127.0.0.1:{server.port} with 7 actions" in (
         log_file.read_text(encoding="utf-8")
     )
+
+
+@pytest.mark.parametrize(
+    ("flags", "level"),
+    [
+        ([], "INFO"),
+        (["-v"], "INFO"),
+        (["--debug"], "DEBUG"),
+        (["--quiet"], "WARNING"),
+        (["-vv", "--quiet"], "WARNING"),
+        (["--quiet", "-v"], "INFO"),
+    ],
+)
+def test_log_level_flags_combine_like_rasa_sdk_with_the_last_one_winning(
+    flags: list[str], level: str
+) -> None:
+    assert build_parser().parse_args(["run", *flags]).log_level == level
 
 
 @pytest.mark.parametrize(

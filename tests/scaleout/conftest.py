@@ -1,17 +1,31 @@
 """Replicas for the scale-out tests: `action-server run` processes sharing one redis-server.
 
 The redis-server fixture (a private server on a free 127.0.0.1 port, skipped with a reason
-when the binary is missing) is the conversation-store tests' one, reused here.
+when the binary is missing) is the conversation-store tests' one, reused here. CI sets
+ACTION_SERVER_REQUIRE_REDIS=1 (see .ci/run): there a missing redis-server fails the tests
+instead of skipping them.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
 from pathlib import Path
+
+import pytest
 
 from tests.conversations.conftest import redis_port  # noqa: F401 - a fixture, used by name
 
 DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_required_in_ci() -> None:
+    if os.environ.get("ACTION_SERVER_REQUIRE_REDIS") == "1" and not shutil.which("redis-server"):
+        pytest.fail("ACTION_SERVER_REQUIRE_REDIS=1 but redis-server is not on PATH")
+
+
 ACTIONS = "tests.channels.channel_actions"
 
 
