@@ -97,6 +97,9 @@ positive_seconds = _number_option(
 """`type=` of options in seconds (`--action-timeout`, and command modules' own options)."""
 
 _workers = _number_option(int, "worker count", lambda value: value >= 1, "must be at least 1")
+_port = _number_option(
+    int, "port", lambda value: 0 <= value <= 65535, "must be between 0 and 65535"
+)
 
 
 def _add_actions_argument(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +146,7 @@ def _add_logging_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-p", "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "-p", "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
     )
     parser.add_argument(
         "--host",
@@ -175,7 +178,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoints",
         default="endpoints.yml",
-        help="endpoints configuration (default endpoints.yml; a missing file is fine)",
+        help="endpoints configuration (default endpoints.yml, which may be missing; "
+        "a file named here must exist)",
     )
     parser.add_argument(
         "--auth-token",

@@ -5,12 +5,15 @@ Everything else in the package receives these validated objects, never raw YAML.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from action_server.yaml_lines import YamlDocument, YamlSyntaxError, load_yaml_document
 
 __all__ = [
     "ActionEndpointConfig",
@@ -20,6 +23,11 @@ __all__ = [
     "VoiceConfig",
     "load_endpoints",
 ]
+
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ENDPOINTS_FILE = "endpoints.yml"
 
 
 class ConfigError(Exception):
@@ -108,21 +116,58 @@ def _expand_env(value: Any) -> Any:
     return value
 
 
+def _describe_error(document: YamlDocument, err: Any) -> str:
+    """``file:line: a.b: message (got 'value')`` for one pydantic error."""
+    loc = [p for p in err["loc"] if not str(p).startswith("function-")]
+    where = document.where(loc)
+    field = ".".join(str(p) for p in loc) or "top level"
+    got = err.get("input")
+    secret = any(word in field for word in ("password", "token"))
+    plain = not (secret or got is None or isinstance(got, dict | list))
+    shown = f" (got {got!r})" if plain else ""
+    return f"{where}: {field}: {err['msg']}{shown}"
+
+
+def _warn_unknown_keys(document: YamlDocument, config: EndpointsConfig) -> None:
+    """Sections we read fully tolerate extra keys (as Rasa does) but say so: a typo'd key
+    such as ``actions_modul`` would otherwise be dropped without a word."""
+    for section in ("action_endpoint", "voice"):
+        model = getattr(config, section)
+        if model is None or not model.model_extra:
+            continue
+        known = sorted(type(model).model_fields)
+        for key in model.model_extra:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            logger.warning(
+                "%s: %s.%s: unknown key, ignored%s",
+                document.where((section, key)),
+                section,
+                key,
+                hint,
+            )
+
+
 def load_endpoints(path: str | os.PathLike[str] | None) -> EndpointsConfig:
-    """Read endpoints.yml; a missing file means defaults, a broken one a ConfigError."""
+    """Read endpoints.yml; a missing default file means defaults, a broken one a ConfigError.
+
+    Only the default ``endpoints.yml`` may be missing (as with rasa-sdk): a path the user
+    named that does not exist is a typo, not "no configuration".
+    """
     if path is None:
         return EndpointsConfig()
     file = Path(path)
     if not file.exists():
+        if str(path) != DEFAULT_ENDPOINTS_FILE:
+            raise ConfigError(f"{file}: no such endpoints file")
         return EndpointsConfig(source=str(file))
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
-        raise ConfigError(f"{where}: invalid YAML: {exc.problem}") from exc
-    except OSError as exc:
+        document = load_yaml_document(file.read_text(encoding="utf-8"), str(file))
+    except YamlSyntaxError as exc:
+        raise ConfigError(str(exc)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read: {exc}") from exc
+    raw = document.data
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -130,9 +175,8 @@ def load_endpoints(path: str | os.PathLike[str] | None) -> EndpointsConfig:
     try:
         config = EndpointsConfig.model_validate(_expand_env(raw))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{file}: {problems}") from exc
+        problems = "\n".join(_describe_error(document, err) for err in exc.errors())
+        raise ConfigError(problems) from exc
+    _warn_unknown_keys(document, config)
     config.source = str(file)
     return config

@@ -28,6 +28,79 @@ class CollectingDispatcher:
 
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
+        # Streaming API (rasa-sdk 3.x) on a unary transport: chunks are collected and
+        # replayed as `utter_message` calls by `stream_end`, so streaming actions still
+        # answer with ordinary `responses`.
+        self._stream_chunks: list[dict[str, Any]] = []
+        self._stream_active = False
+        self._stream_cancelled = False
+
+    @property
+    def is_streaming_active(self) -> bool:
+        """True between `stream_start` (or the first chunk) and `stream_end`."""
+        return self._stream_active
+
+    @property
+    def is_streaming_cancelled(self) -> bool:
+        """True after `cancel_stream`: the user interrupted, later chunks are dropped."""
+        return self._stream_cancelled
+
+    def cancel_stream(self) -> None:
+        """Drop every chunk sent from now on (barge-in)."""
+        self._stream_cancelled = True
+
+    async def stream_start(self) -> None:
+        """Begin a streamed response; forgets chunks of an unfinished earlier stream."""
+        self._stream_chunks = []
+        self._stream_cancelled = False
+        self._stream_active = True
+
+    async def stream_chunk(
+        self,
+        text: str | None = None,
+        image: str | None = None,
+        json_message: dict[str, Any] | None = None,
+        attachment: str | None = None,
+        buttons: list[dict[str, Any]] | None = None,
+        elements: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Add one chunk (text and/or rich content); starts the stream if needed.
+
+        `template`/`response` are refused: a domain response cannot be streamed.
+        """
+        forbidden = {"template", "response"} & kwargs.keys()
+        if forbidden:
+            raise ValueError(
+                f"stream_chunk() does not support {sorted(forbidden)!r}. "
+                "Use utter_message() for template-based responses."
+            )
+        chunk: dict[str, Any] = {}
+        if text is not None:
+            chunk["text"] = text
+        if image is not None:
+            chunk["image"] = image
+        if json_message:
+            chunk["json_message"] = json_message
+        if attachment is not None:
+            chunk["attachment"] = attachment
+        if buttons:
+            chunk["buttons"] = buttons
+        if elements:
+            chunk["elements"] = elements
+        chunk.update(kwargs)
+        if self._stream_cancelled:
+            return
+        if not self._stream_active:
+            await self.stream_start()
+        self._stream_chunks.append(chunk)
+
+    async def stream_end(self) -> None:
+        """End the stream: each collected chunk becomes one message."""
+        for chunk in self._stream_chunks:
+            self.utter_message(**chunk)
+        self._stream_chunks = []
+        self._stream_active = False
 
     def utter_message(
         self,
@@ -105,7 +178,8 @@ class CollectingDispatcher:
             "utter_button_template",
             "utter_message(template=<template name>, buttons=<list of buttons>)",
         )
-        self.utter_message(response=template, buttons=buttons, **kwargs)
+        # `template=` (not `response=`), so the second deprecation warning matches rasa-sdk
+        self.utter_message(template=template, buttons=buttons, **kwargs)
 
     def utter_template(
         self, template: str, tracker: Tracker, silent_fail: bool = False, **kwargs: Any

@@ -375,7 +375,8 @@ def _own_containers(tracker_state: dict[str, Any]) -> dict[str, Any]:
     """Shallow copies of `slots` and `events`, which actions (forms) update in place.
 
     The caller's call dict stays untouched (the flow engine keeps it as its state);
-    copying the lists costs pointers only, never the event dicts.
+    copying the lists costs pointers only, never the event dicts. `RawEvents` (the server's
+    unparsed events) need no copy: each tracker decodes its own new list.
     """
     state = dict(tracker_state)
     if isinstance(state.get("slots"), dict):

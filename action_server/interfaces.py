@@ -2,7 +2,8 @@
 
 Mirrors `rasa_sdk.interfaces` name for name. The tracker wraps the JSON Rasa sends
 without copying or re-parsing it, because trackers can hold tens of thousands of
-events and most actions only read a slot or two.
+events and most actions only read a slot or two. On the server the events even
+arrive unparsed (`RawEvents`) and become objects only when `tracker.events` is read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from action_server.events import EventType
+from action_server.raw_events import RawEvents
 
 if TYPE_CHECKING:  # pragma: no cover
     from action_server.dispatcher import CollectingDispatcher
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "ACTION_LISTEN_NAME",
+    "ACTION_MISSING_DOMAIN_DEFAULT_MESSAGE",
     "NLU_FALLBACK_INTENT_NAME",
     "Action",
     "ActionExecutionRejection",
@@ -42,7 +45,10 @@ class Tracker:
 
     @classmethod
     def from_dict(cls, state: TrackerState | dict[str, Any]) -> Tracker:
-        """Wrap a tracker dump; lists and dicts are kept as given, never copied."""
+        """Wrap a tracker dump; lists and dicts are kept as given, never copied.
+
+        `events` may be a `RawEvents`: it is decoded on the first read of `tracker.events`.
+        """
         state = cast("dict[str, Any]", state)
         if "sender_id" not in state:
             raise ValueError("Tracker state has no 'sender_id'.")
@@ -67,7 +73,7 @@ class Tracker:
         sender_id: str,
         slots: dict[str, Any],
         latest_message: dict[str, Any] | None,
-        events: list[dict[str, Any]],
+        events: list[dict[str, Any]] | RawEvents,
         paused: bool,
         followup_action: str | None,
         active_loop: dict[str, Any],
@@ -77,7 +83,7 @@ class Tracker:
         latest_action: dict[str, Any] | None = None,
     ) -> None:
         """Keep references to the given containers; nothing is derived eagerly."""
-        self.events = events
+        self._events = events
         self.sender_id = sender_id
         self.slots = slots
         self.followup_action = followup_action
@@ -92,6 +98,18 @@ class Tracker:
         # {"action_name": ...} or {"action_text": ...}; not part of rasa-sdk's tracker
         self.latest_action = latest_action
         self._applied_cache: tuple[tuple[int, int, int], list[dict[str, Any]]] | None = None
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """All events of the conversation; raw events are decoded here, once."""
+        events = self._events
+        if isinstance(events, RawEvents):
+            events = self._events = events.decode()
+        return events
+
+    @events.setter
+    def events(self, events: list[dict[str, Any]]) -> None:
+        self._events = events
 
     @property
     def active_form(self) -> dict[str, Any]:
@@ -354,6 +372,14 @@ class ActionNotFoundException(Exception):
         return self.message
 
 
+# rasa-sdk's exact text: Rasa logs it, and clients may match on it.
+ACTION_MISSING_DOMAIN_DEFAULT_MESSAGE = (
+    "Missing domain context, assistant will retry the request and include "
+    "the domain in the request payload. For more information please see "
+    "https://rasa.com/docs/action-server/"
+)
+
+
 class ActionMissingDomainException(Exception):
     """The call carried neither a domain nor the digest of the cached one.
 
@@ -362,7 +388,7 @@ class ActionMissingDomainException(Exception):
 
     def __init__(self, action_name: str, message: str | None = None) -> None:
         self.action_name = action_name
-        self.message = message or "Domain context is missing."
+        self.message = message or ACTION_MISSING_DOMAIN_DEFAULT_MESSAGE
         super().__init__(action_name, self.message)
 
     def __str__(self) -> str:

@@ -7,9 +7,12 @@ Each function returns rows for the report, or a one-line reason why it could not
 from __future__ import annotations
 
 import asyncio
+import logging
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,6 +20,7 @@ import orjson
 from bench.gen import ACTION_NAME, DATA_DIR, OURS_PACKAGE_NAME, body_path
 
 Rows = list[dict[str, Any]]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure_inprocess_vs_http(url: str, sizes: list[int], seconds: int) -> Rows | str:
@@ -27,7 +31,6 @@ def measure_inprocess_vs_http(url: str, sizes: list[int], seconds: int) -> Rows 
     """
     try:
         from action_server.clients import ActionClient, HttpTransport, InProcessTransport
-
         from action_server.executor import ActionExecutor
     except ImportError as error:
         return f"action_server.clients is not available yet ({error})"
@@ -74,12 +77,76 @@ def measure_inprocess_vs_http(url: str, sizes: list[int], seconds: int) -> Rows 
     return asyncio.run(measure())
 
 
-def measure_flow_step_cost() -> Rows | str:
-    """Cost of one flow-engine step (hook for the flow helper; not implemented by the bench).
+# The happy path of flows/tests/test_booking.yml: one booking per conversation.
+BOOKING_TURNS = (
+    "/book_table",
+    "/SetSlots(cuisine=italian)",
+    "4",
+    "19:30",
+    "Ann",
+    "+44 20 7946 0000",
+)
 
-    Intended measurement: build `FlowEngine.from_paths(...)` on a small flows file whose flow
-    has N `collect`/`action` steps backed by the in-process transport and a memory store, feed
-    `engine.handle(conversation_id, message)` turns, and divide wall time by steps executed;
-    return rows like {"flow": ..., "steps": ..., "us_per_step": ...}.
+
+def measure_flow_step_cost(seconds: float = 3.0) -> Rows | str:
+    """Wall time per flow step: the example booking flow run in-process, memory store.
+
+    Conversations `c0, c1, ...` each go through the booking turns for about `seconds`; the
+    engine counts the steps it executes per turn (`_Turn.steps`), read in `_finish`.
     """
-    return "flow step cost: hook not filled in yet (bench/hooks.py: measure_flow_step_cost)"
+    try:
+        from action_server.conversations.store import InMemoryConversationStore
+        from action_server.flows.engine import FlowEngine
+    except ImportError as error:
+        return f"the flow engine is not available ({error})"
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+    class CountingEngine(FlowEngine):
+        steps = 0
+
+        async def _finish(self, turn: Any) -> Any:
+            CountingEngine.steps += turn.steps
+            return await super()._finish(turn)
+
+    async def measure(endpoints: Path) -> Rows:
+        engine = CountingEngine.from_paths(
+            flows=[ROOT / "flows"], endpoints=endpoints, store=InMemoryConversationStore()
+        )
+        try:
+            await _book(engine, "warm-up")
+            CountingEngine.steps = 0
+            conversations = turns = 0
+            started = time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                turns += await _book(engine, f"c{conversations}")
+                conversations += 1
+            elapsed = time.perf_counter() - started
+        finally:
+            await engine.close()
+        steps = CountingEngine.steps
+        return [
+            {
+                "flow": "book_table (example)",
+                "conversations": conversations,
+                "turns": turns,
+                "steps": steps,
+                "us_per_step": elapsed / steps * 1e6 if steps else float("nan"),
+                "us_per_turn": elapsed / turns * 1e6 if turns else float("nan"),
+            }
+        ]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        endpoints = Path(tmp) / "endpoints.yml"
+        endpoints.write_text("action_endpoint:\n  actions_module: actions\n")
+        logging.disable(logging.WARNING)  # the example actions log every booking
+        try:
+            return asyncio.run(measure(endpoints))
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+async def _book(engine: Any, conversation_id: str) -> int:
+    for message in BOOKING_TURNS:
+        await engine.handle(conversation_id, message)
+    return len(BOOKING_TURNS)

@@ -98,6 +98,19 @@ def collect_output(recipient_id: str, message: Mapping[str, Any]) -> list[dict[s
     return result
 
 
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type: clients sent JSON, not Python."""
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "null" if value is None else type(value).__name__
+
+
 def rest_blueprint(engine: Any) -> Blueprint:
     """The REST channel and tracker routes for ``engine`` (a ``FlowEngine``)."""
     blueprint = Blueprint("rest_channel")
@@ -112,7 +125,7 @@ def rest_blueprint(engine: Any) -> Blueprint:
             return _error(f"Request body is not valid JSON: {exc}", 400, field="body")
         if not isinstance(body, dict):
             return _error(
-                f"Request body must be a JSON object, got {type(body).__name__}", 400, field="body"
+                f"Request body must be a JSON object, got {_json_type(body)}", 400, field="body"
             )
         try:
             data = RestMessage.model_validate(body)

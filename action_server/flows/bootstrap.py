@@ -87,6 +87,17 @@ def check_project(
     if not project.files and not issues:
         where = ", ".join([*flow_paths, *domain_paths])
         issues.append(Issue(where, 0, 0, "no flows or domain files found"))
+    elif flow_paths and not project.flows and not issues:
+        # A typo in the top-level key ("flow:") must not pass as a valid, empty project.
+        why = "; ".join(result.notes) or "the files hold only domain data"
+        issues.append(
+            Issue(
+                ", ".join(flow_paths),
+                0,
+                0,
+                f"no flows found (a flows file needs a top-level 'flows:' key); {why}",
+            )
+        )
     names = set(registered) if registered is not None else _referenced_actions(project)
     issues.extend(validate(project, names, step_action_types=step_action_types))
     return ProjectCheck(
@@ -207,8 +218,8 @@ def action_setup(
             frozenset(),
             "no actions package",
             [
-                f"{endpoints_file}: no action_endpoint (actions_module or url): custom actions "
-                "are not available"
+                f"{endpoints_file}{'' if Path(endpoints_file).exists() else ' (not found)'}: "
+                "no action_endpoint (actions_module or url): custom actions are not available"
             ],
         )
     timeout = endpoint.timeout if endpoint else None

@@ -33,7 +33,8 @@ class Issue:
         return cls(source.file, source.line, source.column, message, flow_id, step_id)
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: "
+        # Line 0 means "the path as a whole" (a missing file): no position to point at.
+        where = f"{self.file}:{self.line}:{self.column}: " if self.line > 0 else f"{self.file}: "
         if self.flow_id is not None:
             where += f"flow '{self.flow_id}' "
             if self.step_id is not None:

@@ -19,6 +19,7 @@ from sanic.worker.loader import AppLoader
 from action_server.action_kinds import install_action_kinds
 from action_server.executor import ActionExecutor
 from action_server.server.app import create_app, startup_message
+from action_server.server.gc_tuning import gc_tuning_enabled, tune_gc
 from action_server.server.logs import configure_logging
 from action_server.server.settings import AppExtension, ServerSettings
 
@@ -67,9 +68,16 @@ def build_app(settings: ServerSettings) -> Sanic:
             flow_engine = extension.flow_engine
         blueprints.extend(extension.blueprints)
     app = create_app(settings, executor, flow_engine=flow_engine, blueprints=blueprints)
+    if gc_tuning_enabled():
+        # Last start-up listener, so the whole start-up heap (listeners included) is frozen.
+        app.register_listener(_tune_gc_after_start, "after_server_start")
     # Sanic's workers find the app they serve by name in its registry.
     Sanic.register_app(app)
     return app
+
+
+async def _tune_gc_after_start(_: Sanic) -> None:
+    tune_gc()
 
 
 def ssl_context(settings: ServerSettings) -> ssl.SSLContext | None:

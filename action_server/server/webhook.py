@@ -11,7 +11,7 @@ from sanic import HTTPResponse, Request
 
 from action_server.server.errors import ActionError, map_action_exception, unexpected_error
 from action_server.server.metrics import INVALID_CALL, UNKNOWN_ACTION, ServerMetrics
-from action_server.server.wire import WireError, parse_action_call
+from action_server.server.wire import WireError, decode_action_call
 
 __all__ = ["ActionRunner", "WebhookHandler"]
 
@@ -51,7 +51,7 @@ class WebhookHandler:
     async def _answer(self, body: bytes) -> tuple[int, bytes, str]:
         """Status, encoded body and the metrics label of one call."""
         try:
-            call = parse_action_call(body)
+            call = decode_action_call(body)
         except WireError as exc:
             return exc.status, _encode({"error": exc.message}), INVALID_CALL
 

@@ -1,16 +1,21 @@
 """Checks of the action call that arrives on POST /webhook.
 
 Only what the wire contract needs is checked (see docs/internals.md): the tracker can be
-megabytes, so it is parsed once with orjson and never validated field by field.
+megabytes, so it is never validated field by field. The server uses `decode_action_call`,
+which leaves `tracker.events` as raw JSON (`RawEvents`) that `Tracker.events` decodes on first
+access; `parse_action_call` parses everything and words every error message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import orjson
 
-__all__ = ["WireError", "parse_action_call"]
+from action_server.raw_events import RawEvents
+
+__all__ = ["WireError", "decode_action_call", "parse_action_call"]
 
 
 class WireError(Exception):
@@ -67,4 +72,57 @@ def parse_action_call(body: bytes) -> dict[str, Any]:
     domain = call.get("domain")
     if domain is not None and not isinstance(domain, dict):
         raise WireError(f"Field 'domain' must be an object, got {_json_type(domain)}")
+    return call
+
+
+class _CallHead(msgspec.Struct):
+    """The action call's top-level fields; `tracker` values stay raw JSON until needed."""
+
+    next_action: Any = msgspec.UNSET
+    sender_id: Any = msgspec.UNSET
+    tracker: dict[str, msgspec.Raw] = {}
+    domain: Any = msgspec.UNSET
+    domain_digest: Any = msgspec.UNSET
+    version: Any = msgspec.UNSET
+
+
+_HEAD_DECODER = msgspec.json.Decoder(_CallHead)
+_VALUE_DECODER = msgspec.json.Decoder()
+_HEAD_FIELDS = _CallHead.__struct_fields__
+
+
+def decode_action_call(body: bytes) -> dict[str, Any]:
+    """Like `parse_action_call`, but `tracker.events` stays raw (`RawEvents`) until read.
+
+    One pass over the body: the events array is only scanned, never turned into objects.
+    Anything unusual (malformed JSON, a field of the wrong type) takes `parse_action_call`,
+    so every error message is exactly the one the full parser gives. Top-level fields other
+    than those of the Rasa action call are not kept (nothing reads them).
+    """
+    if not body or not body.strip():
+        return parse_action_call(body)
+    try:
+        head = _HEAD_DECODER.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return parse_action_call(body)
+    raw_tracker = head.tracker
+    raw_sender = raw_tracker.get("sender_id")
+    if (
+        not isinstance(head.next_action, str)
+        or raw_sender is None
+        or bytes(raw_sender) == b"null"
+        or not (
+            head.domain is msgspec.UNSET or head.domain is None or isinstance(head.domain, dict)
+        )
+    ):
+        return parse_action_call(body)
+
+    tracker: dict[str, Any] = {}
+    for key, raw in raw_tracker.items():
+        tracker[key] = RawEvents(memoryview(raw)) if key == "events" else _VALUE_DECODER.decode(raw)
+    call: dict[str, Any] = {}
+    for name in _HEAD_FIELDS:
+        value = tracker if name == "tracker" else getattr(head, name)
+        if value is not msgspec.UNSET:
+            call[name] = value
     return call

@@ -117,7 +117,7 @@ def test_tracker_of_an_unknown_conversation_is_empty(server: ServerProcess) -> N
     ("body", "field", "error"),
     [
         (b"{not json", "body", "Request body is not valid JSON"),
-        (b"[1, 2]", "body", "Request body must be a JSON object, got list"),
+        (b"[1, 2]", "body", "Request body must be a JSON object, got array"),
         (b'{"sender": "x"}', "message", "'message' is required"),
         (b'{"sender": "x", "message": 5}', "message", "'message' must be a string"),
         (b'{"sender": ["x"], "message": "hi"}', "sender", "'sender' must be a string"),

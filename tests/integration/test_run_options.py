@@ -95,6 +95,9 @@ def test_domain_sent_once_is_reused_for_calls_carrying_only_its_digest(
     response = post_fresh(server, other)
     assert response.status_code == 449
     assert response.json() == {
-        "error": "Domain context is missing.",
+        "error": (
+            "Missing domain context, assistant will retry the request and include the domain in "
+            "the request payload. For more information please see https://rasa.com/docs/action-server/"
+        ),
         "action_name": "action_greet",
     }

@@ -76,7 +76,13 @@ def test_webhook_answers_449_when_the_domain_is_missing(client: httpx.Client) ->
     del call["domain"]
     response = client.post("/webhook", json=call)
     assert response.status_code == 449
-    assert response.json() == {"error": "Domain context is missing.", "action_name": "action_greet"}
+    assert response.json() == {
+        "error": (
+            "Missing domain context, assistant will retry the request and include the domain in "
+            "the request payload. For more information please see https://rasa.com/docs/action-server/"
+        ),
+        "action_name": "action_greet",
+    }
 
 
 def test_webhook_answers_500_with_the_timeout_when_an_action_runs_too_long(

@@ -370,7 +370,14 @@ def test_action_not_found_message() -> None:
 def test_action_missing_domain_message() -> None:
     error = ActionMissingDomainException("action_x")
     assert error.action_name == "action_x"
-    assert str(error) == error.message == "Domain context is missing."
+    assert (
+        str(error)
+        == error.message
+        == (
+            "Missing domain context, assistant will retry the request and include the domain in "
+            "the request payload. For more information please see https://rasa.com/docs/action-server/"
+        )
+    )
 
 
 def test_exceptions_survive_pickling() -> None:
