@@ -162,6 +162,7 @@ class _FlowParser:
             if not steps.is_list:
                 self.issue(steps.source, f"'steps' must be a list, found {steps.kind()}")
             else:
+                flow.declared_steps = len(steps.value)
                 first = self.step_list(steps.value, prefix="", nested=False)
                 flow.first_step_id = first or END
         flow.steps = self.steps
@@ -225,7 +226,7 @@ class _FlowParser:
             if key not in allowed:
                 self.issue(
                     node.key_source(key),
-                    f"unknown key '{key}' for a {step.kind} step "
+                    f"unknown key '{key}' for {_article(step.kind)} {step.kind} step "
                     f"(expected one of {', '.join(sorted(allowed))})",
                     step.id,
                 )
@@ -501,3 +502,7 @@ class _FlowParser:
             params = {key: value.plain() for key, value in item.items() if key != "type"}
             actions.append(StepAction(kind.value, params, item.source))
         return actions
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

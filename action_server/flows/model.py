@@ -154,6 +154,9 @@ class Flow:
     pre_actions: list[StepAction] = field(default_factory=list)
     post_actions: list[StepAction] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # How many entries the YAML `steps:` list had: a flow whose every step failed to parse is
+    # not reported again as empty.
+    declared_steps: int = 0
 
     def step(self, step_id: str) -> Step:
         """The step with this id; KeyError names flow and step."""

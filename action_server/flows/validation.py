@@ -146,7 +146,8 @@ class _Checker:
 
     def check_flow(self, flow: Flow) -> None:
         if not flow.steps:
-            self.add(flow, "the flow has no steps", flow)
+            if not flow.declared_steps:  # otherwise the loader already said what was wrong
+                self.add(flow, "the flow has no steps", flow)
             return
         if flow.guard is not None:
             self.check_condition_slots(flow.guard, flow, None)

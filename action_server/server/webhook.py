@@ -17,7 +17,8 @@ __all__ = ["ActionRunner", "WebhookHandler"]
 
 logger = logging.getLogger(__name__)
 
-_JSON_HEADERS = {"content-type": "application/json"}
+# Passed as content_type, not a headers dict: Sanic then builds no Header object per response.
+_JSON = "application/json"
 
 
 class ActionRunner(Protocol):
@@ -46,7 +47,7 @@ class WebhookHandler:
         finally:
             in_flight.dec()
         self._metrics.observe_call(label, status, perf_counter() - started)
-        return HTTPResponse(payload, status=status, headers=_JSON_HEADERS)
+        return HTTPResponse(payload, status=status, content_type=_JSON)
 
     async def _answer(self, body: bytes) -> tuple[int, bytes, str]:
         """Status, encoded body and the metrics label of one call."""

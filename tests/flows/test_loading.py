@@ -225,7 +225,7 @@ def test_structural_errors_are_all_reported_with_positions(tmp_path: Path) -> No
         ),
         (
             9,
-            "unknown key 'utter' for a action step (expected one of action, description, id, "
+            "unknown key 'utter' for an action step (expected one of action, description, id, "
             "metadata, next, post_actions, pre_actions)",
         ),
         (12, "each rejection needs an 'if' condition"),

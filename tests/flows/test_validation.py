@@ -473,3 +473,20 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     assert "link to unknown flow 'ghost'" in messages
     assert "unreachable step: no step leads here" in messages
     assert "collect: unknown slot 'colour' (not in the domain)" in messages
+
+
+def test_a_flow_whose_only_step_is_malformed_gets_one_error_not_an_extra_empty_flow_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "flows.yml").write_text(
+        "flows:\n  f1:\n    description: x\n    steps:\n      - action: utter_x\n        collect: y\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "domain.yml").write_text(
+        "slots:\n  y:\n    type: text\nresponses:\n  utter_x:\n    - text: hi\n",
+        encoding="utf-8",
+    )
+    _, issues, _ = validate_paths([str(tmp_path)])
+    messages = [issue.message for issue in issues]
+    assert len(messages) == 1, messages
+    assert "exactly one of" in messages[0]
