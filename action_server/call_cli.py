@@ -70,7 +70,9 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--slot", action="append", default=[], metavar="K=V", help="a slot value in the tracker"
     )
-    parser.add_argument("--sender", help="conversation id (sender_id) of the call")
+    parser.add_argument(
+        "--sender", help='conversation id (sender_id) of the call (default: "default")'
+    )
     parser.add_argument("--tracker", help="JSON file with a whole tracker to send")
     parser.add_argument("--domain", help="domain file (YAML or JSON) to send with the call")
     parser.add_argument("--url", help="send the call to a running server instead, e.g. :5055")
@@ -114,7 +116,7 @@ def _base_tracker(args: argparse.Namespace) -> dict[str, Any]:
         tracker = {"events": [], "slots": {}, "latest_message": {}, "paused": False}
     if args.sender is not None:
         tracker["sender_id"] = args.sender
-    tracker.setdefault("sender_id", "")
+    tracker.setdefault("sender_id", "default")  # what Rasa calls a conversation without an id
     if not isinstance(tracker.get("slots"), dict):
         tracker["slots"] = {}
     for key, value in _pairs(args.slot, "--slot"):
