@@ -51,12 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--warmup", type=int, default=1, help="seconds of warm-up per run (wrk takes whole seconds)"
     )
     parser.add_argument(
-        "--only", choices=["ours", "rasa", "ours-gc", "baseline"], help="one server only"
+        "--only", choices=["ours", "rasa", "ours-no-gc", "baseline"], help="one server only"
     )
     parser.add_argument(
-        "--gc-tuned",
+        "--no-gc-tuning",
         action="store_true",
-        help="also run ours with the GC-tuning hook (bench/gc_tuning.py), a hot-path experiment",
+        help="also run ours with its GC tuning turned off (ACTION_SERVER_GC_TUNING=0)",
     )
     parser.add_argument(
         "--baseline",
@@ -84,11 +84,11 @@ def choose_servers(args: argparse.Namespace) -> list[str]:
         names = [args.only]
     else:
         names = ["rasa", "ours"]
-        if args.gc_tuned:
-            names.append("ours-gc")
+        if args.no_gc_tuning:
+            names.append("ours-no-gc")
         if args.baseline:
             names.append("baseline")
-    if "ours" in names or "ours-gc" in names:
+    if "ours" in names or "ours-no-gc" in names:
         ok, reason = ours_available()
         if not ok:
             print(f"NOTE: our server is not runnable yet ({reason}); measuring without it.")

@@ -65,11 +65,11 @@ def ours_spec() -> ServerSpec:
     )
 
 
-def ours_gc_spec() -> ServerSpec:
-    """Ours plus the GC-tuning app hook (bench/gc_tuning.py): measures a hot-path proposal."""
+def ours_no_gc_spec() -> ServerSpec:
+    """Ours with its GC tuning turned off: what `action_server/server/gc_tuning.py` is worth."""
     spec = ours_spec()
-    spec.name, spec.label = "ours-gc", "ours+gc-tuned"
-    spec.base_argv = [*spec.base_argv, "--app-hook", "bench.gc_tuning:gc_tuned"]
+    spec.name, spec.label = "ours-no-gc", "ours, GC untuned"
+    spec.env = {**spec.env, "ACTION_SERVER_GC_TUNING": "0"}
     return spec
 
 
@@ -87,7 +87,7 @@ def baseline_spec() -> ServerSpec:
 SPECS = {
     "rasa": rasa_spec,
     "ours": ours_spec,
-    "ours-gc": ours_gc_spec,
+    "ours-no-gc": ours_no_gc_spec,
     "baseline": baseline_spec,
 }
 

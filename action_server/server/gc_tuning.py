@@ -16,7 +16,14 @@ import gc
 import logging
 import os
 
-__all__ = ["GC_TUNING_ENV", "GEN0_THRESHOLD", "gc_tuning_enabled", "tune_gc"]
+__all__ = [
+    "GC_TUNING_ENV",
+    "GEN0_THRESHOLD",
+    "BodyGarbageBudget",
+    "body_garbage",
+    "gc_tuning_enabled",
+    "tune_gc",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +44,38 @@ def tune_gc() -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(GEN0_THRESHOLD, gen1, gen2)
+    body_garbage.active = True
     logger.debug(
         "GC tuned: %d start-up objects frozen, thresholds %s",
         gc.get_freeze_count(),
         gc.get_threshold(),
     )
+
+
+class BodyGarbageBudget:
+    """Runs a full collection after every `limit` bytes of request bodies.
+
+    With the raised threshold few collections happen when requests allocate few objects (the
+    events stay raw), but each request leaves small reference cycles (request, protocol,
+    futures) that keep its body alive until collected: measured, peak RSS crept from 73 to
+    178 MB at 2,000-event calls. Counting body bytes bounds that garbage to about `limit`.
+    A full collection, because cycles that survived one young collection (their request was
+    still in flight) are older by then; it is cheap since the start-up heap is frozen.
+    """
+
+    def __init__(self, limit: int = 32 * 1024 * 1024) -> None:
+        self.limit = limit
+        self._left = limit
+        self.active = False
+
+    def spend(self, nbytes: int) -> None:
+        if not self.active:
+            return
+        self._left -= nbytes
+        if self._left <= 0:
+            self._left = self.limit
+            gc.collect()
+
+
+body_garbage = BodyGarbageBudget()
+"""The worker's budget; `tune_gc` turns it on."""

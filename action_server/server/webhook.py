@@ -10,6 +10,7 @@ import orjson
 from sanic import HTTPResponse, Request
 
 from action_server.server.errors import ActionError, map_action_exception, unexpected_error
+from action_server.server.gc_tuning import body_garbage
 from action_server.server.metrics import INVALID_CALL, UNKNOWN_ACTION, ServerMetrics
 from action_server.server.wire import WireError, decode_action_call
 
@@ -47,6 +48,7 @@ class WebhookHandler:
         finally:
             in_flight.dec()
         self._metrics.observe_call(label, status, perf_counter() - started)
+        body_garbage.spend(len(request.body))
         return HTTPResponse(payload, status=status, content_type=_JSON)
 
     async def _answer(self, body: bytes) -> tuple[int, bytes, str]:

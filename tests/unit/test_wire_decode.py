@@ -9,6 +9,7 @@ import pytest
 
 from action_server.interfaces import Tracker
 from action_server.raw_events import RawEvents
+from action_server.server import gc_tuning
 from action_server.server.gc_tuning import gc_tuning_enabled
 from action_server.server.wire import WireError, decode_action_call, parse_action_call
 
@@ -117,3 +118,17 @@ def test_gc_tuning_is_on_unless_the_environment_turns_it_off(
     else:
         monkeypatch.setenv("ACTION_SERVER_GC_TUNING", value)
     assert gc_tuning_enabled() is enabled
+
+
+def test_body_garbage_budget_collects_once_per_limit_of_body_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    collections: list[int] = []
+    monkeypatch.setattr(gc_tuning.gc, "collect", lambda *a: collections.append(1) or 0)
+    budget = gc_tuning.BodyGarbageBudget(limit=100)
+    budget.spend(500)
+    assert collections == []  # inactive until tune_gc() turns it on
+    budget.active = True
+    for _ in range(5):
+        budget.spend(40)
+    assert len(collections) == 1
