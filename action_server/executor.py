@@ -20,6 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from action_server.arguments import (
+    ArgumentAction,
+    ArgumentError,
+    ArgumentSpec,
+    arguments_of,
+    webhook_arguments,
+)
 from action_server.dispatcher import CollectingDispatcher
 from action_server.exceptions import ActionFailed, ActionLoadError, ActionTimeout, InvalidActionCall
 from action_server.interfaces import (
@@ -74,6 +81,18 @@ class _PackageSource:
 _Source = Union[_PackageSource, Action]
 
 
+@dataclass(frozen=True)
+class _Registry:
+    """The actions by name, and the declared arguments of the class actions that have any.
+
+    One object, swapped whole, so a reader never pairs new actions with old declarations.
+    """
+
+    actions: dict[str, Action] = field(default_factory=dict)
+    # Only class actions that declare arguments: the common call pays one failed dict lookup.
+    argument_specs: dict[str, list[ArgumentSpec]] = field(default_factory=dict)
+
+
 def is_compatible_rasa_version(version: str) -> bool:
     """True for Rasa 3.x; rasa-sdk compares major.minor, we guarantee the whole major."""
     major = version.split(".", 1)[0]
@@ -102,7 +121,7 @@ class ActionExecutor:
         self.max_threads = max_threads or DEFAULT_MAX_THREADS
         self._sources: list[_Source] = []
         self._discoverers: list[Discoverer] = []
-        self._actions: dict[str, Action] = {}
+        self._registry = _Registry()
         # Serialises registry changes (the reloader thread vs. register_* calls).
         self._registry_lock = threading.RLock()
         self._domain: dict[str, Any] | None = None
@@ -116,10 +135,10 @@ class ActionExecutor:
     @property
     def actions(self) -> dict[str, Action]:
         """Registered actions by name, in registration order (a snapshot, safe to iterate)."""
-        return self._actions
+        return self._registry.actions
 
     def list_actions(self) -> list[dict[str, Any]]:
-        return [{"name": name} for name in self._actions]
+        return [{"name": name} for name in self._registry.actions]
 
     def register_package(self, package: str) -> None:
         """Import a package/module (dotted name or path) and register its actions.
@@ -204,7 +223,9 @@ class ActionExecutor:
                     )
                     continue
                 changed = True
-                logger.info("Reloaded '%s': %d action(s) registered.", target, len(self._actions))
+                logger.info(
+                    "Reloaded '%s': %d action(s) registered.", target, len(self._registry.actions)
+                )
         return changed
 
     def _discover(self, loaded: LoadedActions) -> list[Action]:
@@ -236,9 +257,14 @@ class ActionExecutor:
                         "Rename one of them."
                     )
                 registry[name] = action
-        # Readers on the event loop see either the old or the new dict, never a mix.
+        argument_specs = {
+            name: specs
+            for name, action in registry.items()
+            if (specs := _declared_class_arguments(action))
+        }
+        # Readers on the event loop see either the old or the new registry, never a mix.
         self._sources = sources
-        self._actions = registry
+        self._registry = _Registry(registry, argument_specs)
 
     # --- execution ------------------------------------------------------------------
 
@@ -249,7 +275,8 @@ class ActionExecutor:
             raise InvalidActionCall(
                 str(action_name or ""), "The action call has no 'next_action' string."
             )
-        action = self._actions.get(action_name)
+        registry = self._registry
+        action = registry.actions.get(action_name)
         if action is None:
             raise ActionNotFoundException(action_name)
         self._warn_on_incompatible_version(call.get("version"))
@@ -265,6 +292,10 @@ class ActionExecutor:
             raise InvalidActionCall(
                 action_name, f"The call of action '{action_name}' has an invalid tracker: {error}"
             ) from None
+        specs = registry.argument_specs.get(action_name)
+        if specs is not None:
+            # Rejects (HTTP 400) naming the action and the missing or badly typed argument.
+            webhook_arguments(action_name, specs, tracker)
         dispatcher = CollectingDispatcher()
 
         invocation = self._invoke(action, action_name, dispatcher, tracker, domain)
@@ -282,6 +313,15 @@ class ActionExecutor:
                         action_name,
                     )
                 raise ActionTimeout(action_name, self.action_timeout) from None
+
+        if dispatcher.is_streaming_active:
+            # rasa-sdk closes a stream the action left open and keeps its chunks as messages.
+            logger.warning(
+                "Action '%s' called stream_start() / stream_chunk() but never called "
+                "stream_end(). Closing the stream automatically.",
+                action_name,
+            )
+            await dispatcher.stream_end()
 
         return {
             "events": _validate_events(result, action_name),
@@ -383,6 +423,21 @@ class ActionExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _declared_class_arguments(action: Action) -> list[ArgumentSpec]:
+    """Arguments a plain class action declares, checked by `run` before the action runs.
+
+    `ArgumentAction`s (API and function actions) validate their own arguments in `run`.
+    """
+    if isinstance(action, ArgumentAction):
+        return []
+    try:
+        return arguments_of(action)
+    except ArgumentError as error:
+        raise ActionLoadError(
+            f"Cannot register {describe_origin(action)}: invalid 'arguments' declaration: {error}"
+        ) from None
 
 
 def _run_and_settle(

@@ -65,6 +65,7 @@ class Tracker:
             active_loop if active_loop is not None else {},
             state.get("latest_action_name"),
             state.get("stack") or [],
+            state.get("user_id"),
             latest_action=state.get("latest_action"),
         )
 
@@ -79,6 +80,7 @@ class Tracker:
         active_loop: dict[str, Any],
         latest_action_name: str | None,
         stack: list[dict[str, Any]] | None = None,
+        user_id: str | None = None,
         *,
         latest_action: dict[str, Any] | None = None,
     ) -> None:
@@ -95,6 +97,8 @@ class Tracker:
         self.latest_action_name = latest_action_name
         # the dialogue stack of flow-based assistants (CALM); empty otherwise
         self.stack = stack if stack is not None else []
+        # the user behind the conversation when a channel tells it apart from sender_id
+        self.user_id = user_id
         # {"action_name": ...} or {"action_text": ...}; not part of rasa-sdk's tracker
         self.latest_action = latest_action
         self._applied_cache: tuple[tuple[int, int, int], list[dict[str, Any]]] | None = None
@@ -145,6 +149,7 @@ class Tracker:
             "active_loop": self.active_loop,
             "latest_action_name": self.latest_action_name,
             "stack": self.stack,
+            "user_id": self.user_id,
         }
 
     def current_slot_values(self) -> dict[str, Any]:
@@ -164,17 +169,19 @@ class Tracker:
         entity_role: str | None = None,
         entity_group: str | None = None,
     ) -> Iterator[Any]:
-        """Values of entities of `entity_type` (and role/group, if given) in the latest message.
+        """Values of entities of `entity_type` with exactly this role and group in the latest message.
 
-        For the first one only: `next(tracker.get_latest_entity_values("x"), None)`.
+        As in rasa-sdk, a role or group of None means "none": an entity that has a role does
+        not match when `entity_role` is None. For the first one only:
+        `next(tracker.get_latest_entity_values("x"), None)`.
         """
         entities = self.latest_message.get("entities") or []
         return (
             x.get("value")
             for x in entities
             if x.get("entity") == entity_type
-            and (entity_group is None or x.get("group") == entity_group)
-            and (entity_role is None or x.get("role") == entity_role)
+            and x.get("group") == entity_group
+            and x.get("role") == entity_role
         )
 
     def get_latest_input_channel(self) -> str | None:
@@ -223,6 +230,7 @@ class Tracker:
             copy.deepcopy(self.active_loop),
             self.latest_action_name,
             copy.deepcopy(self.stack),
+            self.user_id,
             latest_action=copy.deepcopy(self.latest_action),
         )
 

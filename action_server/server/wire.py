@@ -41,6 +41,26 @@ def _json_type(value: Any) -> str:
     return "object"
 
 
+# Tracker fields whose JSON type the wire contract fixes; `null` stays accepted for the optional
+# ones (rasa-sdk reads a null as "empty"). A wrong type would otherwise read as empty and the
+# action would run on a tracker that is not the one the caller meant.
+_TRACKER_FIELD_TYPES: tuple[tuple[str, type, str], ...] = (
+    ("sender_id", str, "a string"),
+    ("slots", dict, "an object"),
+    ("latest_message", dict, "an object"),
+    ("events", list, "an array"),
+)
+
+
+def _check_tracker_fields(tracker: dict[str, Any]) -> None:
+    if tracker.get("sender_id") is None:
+        raise WireError("Missing field 'tracker.sender_id'")
+    for name, expected, what in _TRACKER_FIELD_TYPES:
+        value = tracker.get(name)
+        if value is not None and not isinstance(value, expected):
+            raise WireError(f"Field 'tracker.{name}' must be {what}, got {_json_type(value)}")
+
+
 def parse_action_call(body: bytes) -> dict[str, Any]:
     """Parse and check an action call; raise `WireError` with a message naming the field."""
     if not body or not body.strip():
@@ -66,8 +86,7 @@ def parse_action_call(body: bytes) -> dict[str, Any]:
         raise WireError("Missing field 'tracker'")
     if not isinstance(tracker, dict):
         raise WireError(f"Field 'tracker' must be an object, got {_json_type(tracker)}")
-    if tracker.get("sender_id") is None:
-        raise WireError("Missing field 'tracker.sender_id'")
+    _check_tracker_fields(tracker)
 
     domain = call.get("domain")
     if domain is not None and not isinstance(domain, dict):
@@ -89,6 +108,7 @@ class _CallHead(msgspec.Struct):
 _HEAD_DECODER = msgspec.json.Decoder(_CallHead)
 _VALUE_DECODER = msgspec.json.Decoder()
 _HEAD_FIELDS = _CallHead.__struct_fields__
+_EMPTY: dict[str, Any] = {}
 
 
 def decode_action_call(body: bytes) -> dict[str, Any]:
@@ -119,7 +139,20 @@ def decode_action_call(body: bytes) -> dict[str, Any]:
 
     tracker: dict[str, Any] = {}
     for key, raw in raw_tracker.items():
-        tracker[key] = RawEvents(memoryview(raw)) if key == "events" else _VALUE_DECODER.decode(raw)
+        if key == "events":
+            events = memoryview(raw)
+            # An array or null, told apart by the first byte, so the events stay undecoded.
+            if events[:1] not in (b"[", b"n"):
+                return parse_action_call(body)
+            tracker[key] = RawEvents(events)
+        else:
+            tracker[key] = _VALUE_DECODER.decode(raw)
+    if not (
+        isinstance(tracker["sender_id"], str)
+        and isinstance(tracker.get("slots", _EMPTY), (dict, type(None)))
+        and isinstance(tracker.get("latest_message", _EMPTY), (dict, type(None)))
+    ):
+        return parse_action_call(body)
     call: dict[str, Any] = {}
     for name in _HEAD_FIELDS:
         value = tracker if name == "tracker" else getattr(head, name)

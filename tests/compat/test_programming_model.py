@@ -3,7 +3,7 @@
 tests/compat/model_cases.py runs in the rasa-sdk virtualenv; a copy with `rasa_sdk` renamed
 to `action_server` runs in ours. Each case's outcome (result, exception, warnings) must be
 the same JSON text, key order included. Deliberate divergences are listed below, each with
-the reason; gaps that are bugs still to fix are strict xfails, so fixing one flags the entry.
+the reason; every other case must match.
 """
 
 from __future__ import annotations
@@ -36,18 +36,6 @@ DELIBERATE: dict[str, tuple[str, str]] = {
         "for an extract_/validate_ method that returns no dict, our warning names the method"
         " and the type it returned instead of rasa-sdk's 'returns the correct output'",
     ),
-}
-
-# Tracker gaps found by this comparison and reported to the Tracker's owner (the Tracker
-# internals belong to another helper). Strict xfail: when fixed, remove the entry.
-TRACKER_GAPS: dict[str, str] = {
-    "tracker/*/current_state": "current_state() lacks 'user_id' (rasa-sdk 3.x reads it in"
-    " from_dict and returns it last)",
-    "tracker/*/copy_equals": "same as current_state: no 'user_id'",
-    "tracker/booking/entities/city": "get_latest_entity_values(type) must match only entities"
-    " without role and group (rasa-sdk compares role == None and group == None)",
-    "tracker/booking/entities/city_to": "same: role given, group None must match only"
-    " entities without a group",
 }
 
 
@@ -86,11 +74,9 @@ def _comparable(case_id: str, outcome: dict[str, Any]) -> str:
     return json.dumps(outcome)  # no sort_keys: key order is part of the wire format
 
 
-def _differences(outcomes: tuple[Results, Results], prefix: str, *, gaps: bool) -> list[str]:
+def _differences(outcomes: tuple[Results, Results], prefix: str) -> list[str]:
     sdk, ours = outcomes
-    ids = [
-        i for i in sdk if i.startswith(prefix) and (_matches(i, TRACKER_GAPS) is not None) == gaps
-    ]
+    ids = [i for i in sdk if i.startswith(prefix)]
     assert ids, f"no cases under {prefix!r}"
     return [
         f"{case_id}\n  rasa-sdk: {_comparable(case_id, sdk[case_id])}\n"
@@ -110,15 +96,7 @@ def test_both_sides_ran_the_same_cases_in_the_same_order(outcomes: tuple[Results
     "group", ["events/", "dispatcher/", "tracker/", "action/", "exceptions/", "validation/"]
 )
 def test_programming_model_matches_rasa_sdk(outcomes: tuple[Results, Results], group: str) -> None:
-    differences = _differences(outcomes, group, gaps=False)
-    assert not differences, f"{len(differences)} case(s) differ:\n" + "\n".join(differences)
-
-
-@pytest.mark.xfail(
-    strict=True, reason="Tracker gaps reported to the Tracker owner, see TRACKER_GAPS"
-)
-def test_tracker_gaps_match_rasa_sdk(outcomes: tuple[Results, Results]) -> None:
-    differences = _differences(outcomes, "tracker/", gaps=True)
+    differences = _differences(outcomes, group)
     assert not differences, f"{len(differences)} case(s) differ:\n" + "\n".join(differences)
 
 

@@ -161,7 +161,17 @@ def test_current_state_has_rasa_sdk_keys(tracker: Tracker, state: dict[str, Any]
         "active_loop": {"name": "book_form", "validate": True},
         "latest_action_name": "action_listen",
         "stack": state["stack"],
+        "user_id": None,
     }
+
+
+def test_user_id_is_read_copied_and_returned_last_by_current_state(state: dict[str, Any]) -> None:
+    state["user_id"] = "customer-7"
+    tracker = Tracker.from_dict(state)
+    assert tracker.user_id == "customer-7"
+    assert tracker.copy().user_id == "customer-7"
+    assert list(tracker.current_state())[-1] == "user_id"
+    assert tracker.current_state()["user_id"] == "customer-7"
 
 
 def test_current_state_of_empty_tracker_has_no_event_time() -> None:
@@ -176,15 +186,12 @@ def test_get_slot_returns_value_or_none(tracker: Tracker) -> None:
 
 
 def test_get_latest_entity_values_filters_by_type_role_and_group(tracker: Tracker) -> None:
-    assert list(tracker.get_latest_entity_values("city")) == ["Paris", "Berlin", "Rome"]
-    assert list(tracker.get_latest_entity_values("city", entity_role="destination")) == [
-        "Berlin",
-        "Rome",
-    ]
-    assert list(tracker.get_latest_entity_values("city", entity_group="1")) == [
-        "Paris",
-        "Berlin",
-    ]
+    # As in rasa-sdk, role/group None means "no role/group", not "any".
+    assert list(tracker.get_latest_entity_values("city")) == []
+    assert list(tracker.get_latest_entity_values("date")) == ["tomorrow"]
+    assert list(tracker.get_latest_entity_values("city", entity_role="destination")) == []
+    assert list(tracker.get_latest_entity_values("city", entity_group="1")) == []
+    assert list(tracker.get_latest_entity_values("city", "destination", "1")) == ["Berlin"]
     assert list(tracker.get_latest_entity_values("city", "destination", "2")) == ["Rome"]
     assert next(tracker.get_latest_entity_values("airport"), None) is None
 
