@@ -84,6 +84,24 @@ class ServerMetrics:
         )
         self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         self._lock = Lock()
+        # One process: a plain int read at scrape time, instead of two locked gauge updates per
+        # call. Multiprocess mode sums file-backed values across workers, so it keeps the gauge.
+        self._in_flight_now = 0
+        if not self._multiprocess:
+            self.in_flight.set_function(lambda: self._in_flight_now)
+
+    def call_started(self) -> None:
+        """A /webhook call began (called on the event loop only)."""
+        if self._multiprocess:
+            self.in_flight.inc()
+        else:
+            self._in_flight_now += 1
+
+    def call_finished(self) -> None:
+        if self._multiprocess:
+            self.in_flight.dec()
+        else:
+            self._in_flight_now -= 1
 
     def observe_call(self, action: str, status: int, seconds: float) -> None:
         key = (action, status)

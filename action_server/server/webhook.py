@@ -41,13 +41,13 @@ class WebhookHandler:
 
     async def __call__(self, request: Request) -> HTTPResponse:
         started = perf_counter()
-        in_flight = self._metrics.in_flight
-        in_flight.inc()
+        metrics = self._metrics
+        metrics.call_started()
         try:
             status, payload, label = await self._answer(request.body)
         finally:
-            in_flight.dec()
-        self._metrics.observe_call(label, status, perf_counter() - started)
+            metrics.call_finished()
+        metrics.observe_call(label, status, perf_counter() - started)
         body_garbage.spend(len(request.body))
         return HTTPResponse(payload, status=status, content_type=_JSON)
 

@@ -100,7 +100,7 @@ class _CallHead(msgspec.Struct):
     next_action: Any = msgspec.UNSET
     sender_id: Any = msgspec.UNSET
     tracker: dict[str, msgspec.Raw] = {}
-    domain: Any = msgspec.UNSET
+    domain: msgspec.Raw = msgspec.Raw()  # empty: no `domain` key
     domain_digest: Any = msgspec.UNSET
     version: Any = msgspec.UNSET
 
@@ -109,6 +109,36 @@ _HEAD_DECODER = msgspec.json.Decoder(_CallHead)
 _VALUE_DECODER = msgspec.json.Decoder()
 _HEAD_FIELDS = _CallHead.__struct_fields__
 _EMPTY: dict[str, Any] = {}
+
+
+class _DomainCache:
+    """The last domain decoded, by its JSON bytes: Rasa sends the same domain on every call.
+
+    A hit costs one bytes comparison instead of decoding ~5 KB of JSON (~17 us at 10 events).
+    Each call gets its own shallow copy, as a fresh decode would give it a dict of its own;
+    nested values are shared, as they are with the executor's digest cache.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        # One tuple, swapped whole, so a reader never pairs new bytes with an old dict.
+        self._last: tuple[bytes, dict[str, Any]] = (b"", {})
+
+    def get(self, raw: msgspec.Raw) -> Any:
+        """The decoded domain: a dict, None for `null`, anything else for the caller to reject."""
+        json = bytes(raw)  # a ~5 KB copy compares in 0.2 us; a memoryview compares in 8 us
+        last_json, last_domain = self._last
+        if json == last_json:
+            return dict(last_domain)
+        domain = _VALUE_DECODER.decode(json)
+        if isinstance(domain, dict) and domain:
+            self._last = (json, domain)
+            return dict(domain)
+        return domain
+
+
+_DOMAINS = _DomainCache()
 
 
 def decode_action_call(body: bytes) -> dict[str, Any]:
@@ -127,15 +157,13 @@ def decode_action_call(body: bytes) -> dict[str, Any]:
         return parse_action_call(body)
     raw_tracker = head.tracker
     raw_sender = raw_tracker.get("sender_id")
-    if (
-        not isinstance(head.next_action, str)
-        or raw_sender is None
-        or bytes(raw_sender) == b"null"
-        or not (
-            head.domain is msgspec.UNSET or head.domain is None or isinstance(head.domain, dict)
-        )
-    ):
+    if not isinstance(head.next_action, str) or raw_sender is None or bytes(raw_sender) == b"null":
         return parse_action_call(body)
+    domain: Any = msgspec.UNSET
+    if len(head.domain):
+        domain = _DOMAINS.get(head.domain)
+        if not (domain is None or isinstance(domain, dict)):
+            return parse_action_call(body)
 
     tracker: dict[str, Any] = {}
     for key, raw in raw_tracker.items():
@@ -155,7 +183,12 @@ def decode_action_call(body: bytes) -> dict[str, Any]:
         return parse_action_call(body)
     call: dict[str, Any] = {}
     for name in _HEAD_FIELDS:
-        value = tracker if name == "tracker" else getattr(head, name)
+        if name == "tracker":
+            value: Any = tracker
+        elif name == "domain":
+            value = domain
+        else:
+            value = getattr(head, name)
         if value is not msgspec.UNSET:
             call[name] = value
     return call
