@@ -35,7 +35,7 @@ Decisions where Rasa/pypred is vague:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -482,6 +482,14 @@ class Condition:
     slot_refs: tuple[tuple[str, int], ...]  # (slot name, 0-based offset in text)
     _root: _Node
     source: SourceRef | None = None
+    slot_sources: tuple[tuple[str, SourceRef], ...] = ()  # (slot name, file position)
+
+    def slot_source(self, name: str) -> SourceRef | None:
+        """Where ``slots.<name>`` first appears in the file, else the condition's start."""
+        for slot, where in self.slot_sources:
+            if slot == name:
+                return where
+        return self.source
 
     def evaluate(self, slots: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> bool:
         return self._root.truth((slots, context or {}))
@@ -490,8 +498,16 @@ class Condition:
         return f"Condition({self.text!r})"
 
 
-def compile_condition(text: Any, source: SourceRef | None = None) -> Condition:
-    """Compile condition text (YAML may give a bool or number); raises ConditionError."""
+def compile_condition(
+    text: Any,
+    source: SourceRef | None = None,
+    locate: Callable[[int], SourceRef] | None = None,
+) -> Condition:
+    """Compile condition text (YAML may give a bool or number); raises ConditionError.
+
+    ``locate`` maps a 0-based offset in the text to its file position, so validation can
+    point at the ``slots.x`` token itself rather than at the start of the condition.
+    """
     if isinstance(text, bool):
         text = "true" if text else "false"
     elif isinstance(text, (int, float)):
@@ -507,4 +523,5 @@ def compile_condition(text: Any, source: SourceRef | None = None) -> Condition:
         slot_refs=refs,
         _root=root,
         source=source,
+        slot_sources=tuple((name, locate(offset)) for name, offset in refs) if locate else (),
     )

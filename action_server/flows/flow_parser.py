@@ -8,6 +8,7 @@ reports all of them.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +78,7 @@ def compile_at(
         )
         return None
     try:
-        return compile_condition(node.value, node.source)
+        return compile_condition(node.value, node.source, node.offset_source)
     except ConditionError as exc:
         issues.append(
             Issue.at(
@@ -161,6 +162,7 @@ class _FlowParser:
         if steps is not None and steps.value is not None:
             if not steps.is_list:
                 self.issue(steps.source, f"'steps' must be a list, found {steps.kind()}")
+                flow.declared_steps = 1  # reported here; validation need not call it empty
             else:
                 flow.declared_steps = len(steps.value)
                 first = self.step_list(steps.value, prefix="", nested=False)
@@ -203,7 +205,7 @@ class _FlowParser:
         if explicit_id is not None:
             step_id = self.text(explicit_id, "id")
         if len(kinds) != 1:
-            found = " and ".join(f"'{k}'" for k in kinds) if kinds else "none"
+            found = " and ".join(f"'{k}'" for k in kinds) if kinds else _no_kind(node)
             self.issue(
                 node.source,
                 f"a step needs exactly one of 'action', 'collect', 'set_slots', 'link', "
@@ -455,11 +457,15 @@ class _FlowParser:
         return triggers
 
     def one_trigger(self, item: YamlNode) -> NluTrigger | None:
+        empty = item if item.value == "" else item.get("intent")
+        if empty is not None and empty.value == "":
+            self.issue(empty.source, "'nlu_trigger': the intent name is empty")
+            return None
         if isinstance(item.value, str):
-            return NluTrigger(item.value)
+            return NluTrigger(item.value, source=item.source)
         intent = item.get("intent")
         if intent is not None and isinstance(intent.value, str):
-            return NluTrigger(intent.value)
+            return NluTrigger(intent.value, source=intent.source)
         if intent is not None and intent.is_map:
             name, threshold = intent.get("name"), intent.get("confidence_threshold")
             if name is not None and isinstance(name.value, str):
@@ -471,7 +477,7 @@ class _FlowParser:
                         value = float(threshold.value)
                     else:
                         self.issue(threshold.source, "'confidence_threshold' must be a number")
-                return NluTrigger(name.value, value)
+                return NluTrigger(name.value, value, source=name.source)
         self.issue(
             item.source,
             "each 'nlu_trigger' item must be '- intent: <name>' or "
@@ -502,6 +508,19 @@ class _FlowParser:
             params = {key: value.plain() for key, value in item.items() if key != "type"}
             actions.append(StepAction(kind.value, params, item.source))
         return actions
+
+
+def _no_kind(node: YamlNode) -> str:
+    """Say which keys a step without a kind has, suggesting the kind it probably meant."""
+    keys = list(node.value)
+    if not keys:
+        return "an empty step"
+    text = "none; it has " + ", ".join(f"'{key}'" for key in keys)
+    for key in keys:
+        close = difflib.get_close_matches(str(key), list(_KIND_KEYS), n=1, cutoff=0.7)
+        if close:
+            return f"{text} - did you mean '{close[0]}'?"
+    return text
 
 
 def _article(word: str) -> str:

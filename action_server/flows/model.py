@@ -6,6 +6,7 @@ so the engine just follows step ids until it reaches ``END``.
 
 CHANGELOG (keep the shape stable; additive changes only):
 - v1: initial shape.
+- v1.1: ``NluTrigger.source`` (position of the intent name, for validation).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class NluTrigger:
 
     intent: str
     confidence_threshold: float = 0.0
+    source: SourceRef | None = field(default=None, compare=False)  # the intent name's position
 
 
 @dataclass

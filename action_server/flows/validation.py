@@ -14,6 +14,7 @@ from action_server.flows.loader import load_project
 from action_server.flows.model import (
     END,
     RESERVED_STEP_IDS,
+    Condition,
     Flow,
     FlowProject,
     SourceRef,
@@ -23,6 +24,7 @@ from action_server.flows.model import (
 
 __all__ = [
     "BUILTIN_ACTIONS",
+    "DEFAULT_INTENTS",
     "DEFAULT_STEP_ACTION_TYPES",
     "ValidationIssue",
     "validate",
@@ -59,6 +61,11 @@ BUILTIN_ACTIONS: frozenset[str] = frozenset(
     }
 )
 """Action names Rasa (and our engine) provide without a declaration."""
+
+DEFAULT_INTENTS: frozenset[str] = frozenset(
+    {"restart", "back", "out_of_scope", "session_start", "nlu_fallback"}
+)
+"""Intents Rasa adds to every domain, so a trigger may name them without a declaration."""
 
 DEFAULT_STEP_ACTION_TYPES: frozenset[str] = frozenset(
     {"say", "tts_say", "end_conversation", "function", "transfer"}
@@ -145,6 +152,7 @@ class _Checker:
     # -- per flow --------------------------------------------------------------------------
 
     def check_flow(self, flow: Flow) -> None:
+        self.check_nlu_trigger(flow)
         if not flow.steps:
             if not flow.declared_steps:  # otherwise the loader already said what was wrong
                 self.add(flow, "the flow has no steps", flow)
@@ -163,6 +171,20 @@ class _Checker:
             if step.id not in reachable:
                 self.add(step, "unreachable step: no step leads here", flow, step)
         self.check_step_cycles(flow, reachable)
+
+    def check_nlu_trigger(self, flow: Flow) -> None:
+        # A domain without an intents list (flows-only projects) leaves triggers unchecked.
+        if not self.domain.intents:
+            return
+        known = set(self.domain.intents) | DEFAULT_INTENTS
+        for trigger in flow.nlu_trigger:
+            if trigger.intent not in known:
+                self.add(
+                    trigger.source or flow.source,
+                    f"nlu_trigger: unknown intent '{trigger.intent}' "
+                    "(not in the domain's 'intents')",
+                    flow,
+                )
 
     def check_step(self, flow: Flow, step: Step) -> None:
         if step.id in RESERVED_STEP_IDS or (step.id.startswith("__") and not step.id_generated):
@@ -264,12 +286,12 @@ class _Checker:
     def check_noop(self, flow: Flow, step: Step) -> None:
         return None
 
-    def check_condition_slots(self, condition: object, flow: Flow, step: Step | None) -> None:
-        for name in sorted(getattr(condition, "slot_names", ())):
+    def check_condition_slots(self, condition: Condition, flow: Flow, step: Step | None) -> None:
+        for name in sorted(condition.slot_names):
             if name not in self.domain.slots:
-                text = getattr(condition, "text", "")
+                text = condition.text
                 self.add(
-                    condition,
+                    condition.slot_source(name),
                     f"condition {text!r} uses unknown slot '{name}' (not in the domain)",
                     flow,
                     step,

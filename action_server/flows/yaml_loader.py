@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from action_server.flows.model import SourceRef
+from action_server.flows.yaml_errors import describe_yaml_error
 
 __all__ = ["YamlNode", "YamlSyntaxError", "load_yaml", "load_yaml_file"]
 
@@ -134,10 +135,9 @@ def load_yaml(text: str, file: str) -> YamlNode | None:
             return None
         return _convert(loader, root, file)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlSyntaxError(f"invalid YAML: {problem}", SourceRef(file, line, column)) from None
+        problem = describe_yaml_error(exc, text)
+        where = SourceRef(file, problem.line, problem.column)
+        raise YamlSyntaxError(f"invalid YAML: {problem.message}", where) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"invalid YAML: {exc}", SourceRef(file, 1, 1)) from None
     finally:

@@ -165,8 +165,8 @@ def test_yaml_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
     result = load_project([tmp_path])
     assert len(result.issues) == 1
     issue = result.issues[0]
-    assert issue.file.endswith("flows.yml") and issue.line == 4
-    assert "invalid YAML" in issue.message
+    assert issue.file.endswith("flows.yml") and (issue.line, issue.column) == (3, 12)
+    assert issue.message == "invalid YAML: unclosed flow sequence '[' (reached end of file)"
 
 
 def test_duplicate_yaml_key_is_an_error(tmp_path: Path) -> None:
@@ -221,7 +221,7 @@ def test_structural_errors_are_all_reported_with_positions(tmp_path: Path) -> No
         (
             7,
             "a step needs exactly one of 'action', 'collect', 'set_slots', 'link', 'call', "
-            "'noop' (found none)",
+            "'noop' (found none; it has 'bogus')",
         ),
         (
             9,
