@@ -18,7 +18,6 @@ from action_server.netguard import AddressRefused, GuardedTransport, NetworkPoli
 __all__ = ["ApiCallError", "ApiHttpClient", "ApiRequest", "ApiResponse", "HttpLimits"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_NO_JSON = object()
 
 
 class ApiCallError(Exception):

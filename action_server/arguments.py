@@ -37,8 +37,10 @@ __all__ = [
     "ArgumentType",
     "MissingArgumentsError",
     "arguments_of",
+    "build_call",
     "coerce_cli_value",
     "describe_action",
+    "describe_actions",
     "format_value",
     "parse_argument_specs",
     "validate_arguments",
@@ -402,4 +404,36 @@ def describe_action(action: Any) -> dict[str, Any]:
         "kind": kind if kind in ("class", "api", "function") else "class",
         "description": description,
         "arguments": [spec.to_dict() for spec in arguments_of(action)],
+    }
+
+
+def describe_actions(actions: Iterable[Any]) -> list[dict[str, Any]]:
+    """``describe_action`` of each action: the ``actions`` command and ``/actions?describe``."""
+    return [describe_action(action) for action in actions]
+
+
+def build_call(
+    name: str,
+    tracker: dict[str, Any],
+    args: Mapping[str, Any],
+    domain: dict[str, Any] | None = None,
+    *,
+    version: str,
+    args_as_slots: bool = False,
+) -> dict[str, Any]:
+    """The webhook body for one call; ``args`` go into the latest message's metadata.
+
+    The writing side of what ``webhook_arguments`` reads, shared by ``call`` and RTVI.
+    """
+    latest = dict(tracker.get("latest_message") or {})
+    latest["metadata"] = {**(latest.get("metadata") or {}), ARGS_METADATA_KEY: args}
+    tracker = {**tracker, "latest_message": latest}
+    if args_as_slots:  # class actions read their arguments as slots
+        tracker["slots"] = {**(tracker.get("slots") or {}), **args}
+    return {
+        "next_action": name,
+        "sender_id": tracker["sender_id"],
+        "tracker": tracker,
+        "domain": domain or {},
+        "version": version,
     }

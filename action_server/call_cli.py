@@ -19,17 +19,15 @@ from typing import Any
 import yaml
 
 from action_server.arguments import (
-    ARGS_METADATA_KEY,
     ArgumentError,
     ArgumentSpec,
+    build_call,
     coerce_cli_value,
     describe_action,
     parse_argument_specs,
 )
 
 __all__ = [
-    "build_call",
-    "describe_actions",
     "format_actions",
     "main",
     "register",
@@ -124,31 +122,6 @@ def _base_tracker(args: argparse.Namespace) -> dict[str, Any]:
     return tracker
 
 
-def build_call(
-    name: str,
-    tracker: dict[str, Any],
-    args: dict[str, Any],
-    domain: dict[str, Any] | None = None,
-    *,
-    args_as_slots: bool = False,
-) -> dict[str, Any]:
-    """The webhook body for one call; ``args`` go into the latest message's metadata."""
-    latest = dict(tracker.get("latest_message") or {})
-    metadata = dict(latest.get("metadata") or {})
-    metadata[ARGS_METADATA_KEY] = args
-    latest["metadata"] = metadata
-    tracker = {**tracker, "latest_message": latest}
-    if args_as_slots:  # class actions read their arguments as slots
-        tracker["slots"] = {**tracker.get("slots", {}), **args}
-    return {
-        "next_action": name,
-        "sender_id": tracker["sender_id"],
-        "tracker": tracker,
-        "domain": domain or {},
-        "version": CALL_VERSION,
-    }
-
-
 def _coerce_args(
     raw: list[tuple[str, str]], specs: list[ArgumentSpec], action: str
 ) -> dict[str, Any]:
@@ -179,11 +152,6 @@ def _missing_message(action: str, missing: list[ArgumentSpec]) -> str:
         detail = f": {spec.description}" if spec.description else ""
         lines.append(f"  {spec.name} ({spec.type}){detail}")
     return "\n".join(lines)
-
-
-def describe_actions(executor: Any) -> list[dict[str, Any]]:
-    """Every registered action with its kind, description and arguments (``actions`` listing)."""
-    return [describe_action(action) for action in executor.actions.values()]
 
 
 def format_actions(descriptions: list[dict[str, Any]]) -> str:
@@ -293,7 +261,9 @@ def _call(args: argparse.Namespace) -> dict[str, Any]:
         missing = _missing(specs, values, tracker["slots"])
         if missing:
             raise _UsageError(_missing_message(args.name, missing))
-        call = build_call(args.name, tracker, values, domain, args_as_slots=kind == "class")
+        call = build_call(
+            args.name, tracker, values, domain, version=CALL_VERSION, args_as_slots=kind == "class"
+        )
         return _post(url, call, params)
 
     executor = _load_executor(args.actions)
@@ -311,7 +281,12 @@ def _call(args: argparse.Namespace) -> dict[str, Any]:
         if missing:
             raise _UsageError(_missing_message(args.name, missing))
         call = build_call(
-            args.name, tracker, values, domain, args_as_slots=description["kind"] == "class"
+            args.name,
+            tracker,
+            values,
+            domain,
+            version=CALL_VERSION,
+            args_as_slots=description["kind"] == "class",
         )
         return asyncio.run(_run_in_process(executor, call))
     finally:

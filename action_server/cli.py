@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from action_server import __version__
 from action_server.server.settings import (
@@ -339,6 +339,7 @@ def _run_command(args: argparse.Namespace) -> int:
 
 def _actions_command(args: argparse.Namespace) -> int:
     from action_server.action_kinds import install_action_kinds
+    from action_server.arguments import describe_actions
     from action_server.exceptions import ActionLoadError
     from action_server.executor import ActionExecutor
     from action_server.server.logs import configure_logging
@@ -350,22 +351,15 @@ def _actions_command(args: argparse.Namespace) -> int:
         executor.register_package(args.actions)
     except ActionLoadError as exc:
         return _fail(str(exc))
+    descriptions = describe_actions(executor.actions.values())
     if args.json:
-        print(json.dumps(_describe(executor), indent=2, ensure_ascii=False))
+        print(json.dumps(descriptions, indent=2, ensure_ascii=False))
     else:
         from action_server.call_cli import format_actions
 
-        print(format_actions(_describe(executor)))
+        print(format_actions(descriptions))
     executor.close()
     return 0
-
-
-def _describe(executor: Any) -> list[dict[str, Any]]:
-    try:
-        from action_server.arguments import describe_action
-    except ImportError:
-        return list(executor.list_actions())
-    return [describe_action(action) for action in executor.actions.values()]
 
 
 def _with_default_command(argv: list[str], commands: set[str]) -> list[str]:

@@ -404,7 +404,7 @@ class ActionExecutor:
             return
         if len(self._seen_versions) < _MAX_REMEMBERED_VERSIONS:
             self._seen_versions.add(key)
-        # Our own flow engine, curl and `action-server call` send no version: not a warning.
+        # Hand-written calls (curl, tests) often send no version: not a warning.
         if key is None or is_compatible_rasa_version(key):
             return
         logger.warning(

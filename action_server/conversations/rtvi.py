@@ -27,10 +27,10 @@ from pydantic import ValidationError
 from sanic import Blueprint, HTTPResponse, Request
 
 from action_server.arguments import (
-    ARGS_METADATA_KEY,
     ArgumentError,
     ArgumentSpec,
     arguments_of,
+    build_call,
     validate_arguments,
 )
 from action_server.conversations import rtvi_models as wire
@@ -196,18 +196,14 @@ class RtviDispatcher:
         self, name: str, args: dict[str, Any], kind: str, conversation_id: str
     ) -> dict[str, Any]:
         tracker = await self._tracker(conversation_id)
-        latest = dict(tracker.get("latest_message") or {})
-        latest["metadata"] = {**(latest.get("metadata") or {}), ARGS_METADATA_KEY: args}
-        tracker["latest_message"] = latest
-        if kind == "class":  # class actions read their arguments as slots
-            tracker["slots"] = {**(tracker.get("slots") or {}), **args}
-        call = {
-            "next_action": name,
-            "sender_id": conversation_id,
-            "tracker": tracker,
-            "domain": self._domain,
-            "version": _CALL_VERSION,
-        }
+        call = build_call(
+            name,
+            tracker,
+            args,
+            self._domain,
+            version=_CALL_VERSION,
+            args_as_slots=kind == "class",  # class actions read their arguments as slots
+        )
         return await self.executor.run(call)
 
     async def _tracker(self, conversation_id: str) -> dict[str, Any]:

@@ -29,7 +29,6 @@ __all__ = [
 
 LABEL = "rtvi-ai"
 PROTOCOL_VERSION = "1.0.0"
-ArgumentKind = Literal["bool", "number", "string", "array", "object"]
 
 
 class RtviMessageError(ValueError):

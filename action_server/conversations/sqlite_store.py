@@ -107,16 +107,6 @@ class SQLiteConversationStore(LocallyLockedStore):
             ),
         )
 
-    async def conversation_ids(self) -> list[str]:
-        """Every stored conversation id, oldest update first (for CLIs and housekeeping)."""
-        rows = await self._run(
-            "listing conversations",
-            lambda db: db.execute(
-                "SELECT conversation_id FROM conversations ORDER BY updated_at"
-            ).fetchall(),
-        )
-        return [row[0] for row in rows]
-
     async def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is None:

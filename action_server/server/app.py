@@ -16,6 +16,7 @@ from sanic import Blueprint, HTTPResponse, Request, Sanic
 from sanic.config import Config
 from sanic.response import BaseHTTPResponse
 
+from action_server.arguments import describe_actions
 from action_server.server.auth import TokenAuth
 from action_server.server.compression import (
     BodyTooLarge,
@@ -87,7 +88,7 @@ def _add_routes(app: Sanic, executor: Any, metrics: ServerMetrics) -> None:
 
     async def actions(request: Request) -> HTTPResponse:
         if request.args.get("describe", "").lower() in ("1", "true", "yes"):
-            return json_response(_describe_actions(executor))
+            return json_response(describe_actions(executor.actions.values()))
         return json_response(executor.list_actions())
 
     async def metrics_route(_: Request) -> HTTPResponse:
@@ -98,19 +99,6 @@ def _add_routes(app: Sanic, executor: Any, metrics: ServerMetrics) -> None:
     app.add_route(actions, "/actions", methods=["GET"], name="actions")
     app.add_route(WebhookHandler(executor, metrics), "/webhook", methods=["POST"], name="webhook")
     app.add_route(metrics_route, "/metrics", methods=["GET"], name="metrics")
-
-
-def _describe_actions(executor: Any) -> list[dict[str, Any]]:
-    """`GET /actions?describe=true`: kind, description and arguments of every action.
-
-    `action_server.arguments.describe_action` knows the action kinds (class, API, function);
-    without it every action is described by its name alone.
-    """
-    try:
-        from action_server.arguments import describe_action
-    except ImportError:
-        return list(executor.list_actions())
-    return [describe_action(action) for action in executor.actions.values()]
 
 
 def _add_middleware(app: Sanic, settings: ServerSettings) -> None:
