@@ -26,6 +26,7 @@ from action_server.arguments import (
     describe_action,
     parse_argument_specs,
 )
+from action_server.config import RASA_PROTOCOL_VERSION
 
 __all__ = [
     "format_actions",
@@ -33,8 +34,6 @@ __all__ = [
     "register",
     "run_call_command",
 ]
-
-CALL_VERSION = "3.0.0"  # the Rasa protocol version we speak, sent like Rasa sends its own
 
 
 class _UsageError(Exception):
@@ -262,7 +261,12 @@ def _call(args: argparse.Namespace) -> dict[str, Any]:
         if missing:
             raise _UsageError(_missing_message(args.name, missing))
         call = build_call(
-            args.name, tracker, values, domain, version=CALL_VERSION, args_as_slots=kind == "class"
+            args.name,
+            tracker,
+            values,
+            domain,
+            version=RASA_PROTOCOL_VERSION,
+            args_as_slots=kind == "class",
         )
         return _post(url, call, params)
 
@@ -285,7 +289,7 @@ def _call(args: argparse.Namespace) -> dict[str, Any]:
             tracker,
             values,
             domain,
-            version=CALL_VERSION,
+            version=RASA_PROTOCOL_VERSION,
             args_as_slots=description["kind"] == "class",
         )
         return asyncio.run(_run_in_process(executor, call))

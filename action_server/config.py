@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from action_server.yaml_lines import YamlDocument, YamlSyntaxError, load_yaml_document
 
 __all__ = [
+    "RASA_PROTOCOL_VERSION",
     "ActionEndpointConfig",
     "ConfigError",
     "EndpointsConfig",
@@ -28,6 +29,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINTS_FILE = "endpoints.yml"
+
+
+# The `version` our own callers (flow engine, `call`, RTVI) put in an action call, as Rasa puts
+# its own version there; any 3.x passes the executor's compatibility check.
+RASA_PROTOCOL_VERSION = "3.10.0"
 
 
 class ConfigError(Exception):

@@ -33,6 +33,7 @@ from action_server.arguments import (
     build_call,
     validate_arguments,
 )
+from action_server.config import RASA_PROTOCOL_VERSION
 from action_server.conversations import rtvi_models as wire
 from action_server.conversations.locks import ConversationLockTimeout
 from action_server.conversations.rest import json_response
@@ -54,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 ACTIONS_SERVICE = "actions"
 INPUT_CHANNEL = "rtvi"
-_CALL_VERSION = "3.10.0"
 _ACTION_ERRORS = (
     ActionNotFoundException,
     ActionExecutionRejection,
@@ -201,7 +201,7 @@ class RtviDispatcher:
             tracker,
             args,
             self._domain,
-            version=_CALL_VERSION,
+            version=RASA_PROTOCOL_VERSION,
             args_as_slots=kind == "class",  # class actions read their arguments as slots
         )
         return await self.executor.run(call)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from action_server.config import RASA_PROTOCOL_VERSION
 from action_server.conversations.store import ConversationState, ConversationStore
 from action_server.flows import flow_events
 from action_server.flows.commands import (
@@ -45,7 +46,6 @@ __all__ = ["ENDED_TEXT", "FlowEngine", "FlowEngineError", "TurnResult"]
 
 logger = logging.getLogger(__name__)
 
-RASA_VERSION = "3.10.0"
 """The ``version`` sent in action calls: actions check it for compatibility."""
 ENDED_TEXT = "This conversation has ended."
 INTERNAL_ERROR_TEXT = "Sorry, I am having trouble with that. Please try again in a few minutes."
@@ -632,7 +632,7 @@ class FlowEngine:
             "sender_id": turn.state.conversation_id,
             "tracker": self._tracker_dict(turn.state, turn.stack),
             "domain": self._domain_dict,
-            "version": RASA_VERSION,
+            "version": RASA_PROTOCOL_VERSION,
         }
         try:
             result = await self.action_client.run(call)
