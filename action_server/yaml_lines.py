@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from action_server.yaml_errors import describe_yaml_error
+
 __all__ = ["YamlDocument", "YamlSyntaxError", "load_yaml_document"]
 
 Path = tuple[str | int, ...]
@@ -55,17 +57,21 @@ def _walk(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
 
 def load_yaml_document(text: str, filename: str) -> YamlDocument:
     """Parse one YAML document with the safe loader; syntax errors name file, line and column."""
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        # Compose once and build the data from the same node tree: one parse gives both the
+        # values and the line of every key.
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        position = f"{mark.line + 1}:{mark.column + 1}" if mark else "1"
+        problem = describe_yaml_error(exc, text)
         raise YamlSyntaxError(
-            f"{filename}:{position}: invalid YAML: {exc.problem or exc.context}"
+            f"{filename}:{problem.line}:{problem.column}: invalid YAML: {problem.message}"
         ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"{filename}: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     lines: dict[Path, int] = {}
     if node is not None:
         _walk(node, (), lines)

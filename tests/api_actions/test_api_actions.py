@@ -356,4 +356,7 @@ def test_invalid_yaml_names_file_line_and_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "api_actions:\n  - name: [unclosed\n")
     with pytest.raises(ApiActionLoadError) as info:
         load_api_actions(path)
-    assert str(info.value).startswith(f"{path}:3:")
+    # Pointed at the bracket that was left open, not at the end of the file.
+    assert str(info.value) == (
+        f"{path}:2:11: invalid YAML: unclosed flow sequence '[' (reached end of file)"
+    )
