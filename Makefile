@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run` listens on loopback only; `make run BIND=0.0.0.0` to accept other machines.
+BIND ?= 127.0.0.1
+PORT ?= 5055
 
 .PHONY: install run test lint typecheck bench clean compat
 
@@ -15,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/action-server run --actions actions --flows flows --endpoints endpoints.yml
+	$(BIN)/action-server run --actions actions --flows flows --endpoints endpoints.yml --host $(BIND) -p $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check action_server actions tests bench
