@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from action_server.config import RASA_PROTOCOL_VERSION
 from action_server.interfaces import Action, ActionExecutionRejection
 
 if TYPE_CHECKING:
@@ -418,7 +419,7 @@ def build_call(
     args: Mapping[str, Any],
     domain: dict[str, Any] | None = None,
     *,
-    version: str,
+    version: str = RASA_PROTOCOL_VERSION,
     args_as_slots: bool = False,
 ) -> dict[str, Any]:
     """The webhook body for one call; ``args`` go into the latest message's metadata.

@@ -26,7 +26,6 @@ from action_server.arguments import (
     describe_action,
     parse_argument_specs,
 )
-from action_server.config import RASA_PROTOCOL_VERSION
 
 __all__ = [
     "format_actions",
@@ -246,6 +245,22 @@ def _post(url: str, call: dict[str, Any], params: dict[str, str]) -> dict[str, A
     return body
 
 
+def _checked_call(
+    name: str,
+    tracker: dict[str, Any],
+    domain: dict[str, Any],
+    raw_args: list[tuple[str, str]],
+    specs: list[ArgumentSpec],
+    kind: str,
+) -> dict[str, Any]:
+    """Coerce and check ``--arg`` values against the action's specs, then build its call."""
+    values = _coerce_args(raw_args, specs, name)
+    missing = _missing(specs, values, tracker["slots"])
+    if missing:
+        raise _UsageError(_missing_message(name, missing))
+    return build_call(name, tracker, values, domain, args_as_slots=kind == "class")
+
+
 def _call(args: argparse.Namespace) -> dict[str, Any]:
     tracker = _base_tracker(args)
     domain = _read_structured(args.domain, "domain") if args.domain else {}
@@ -256,18 +271,7 @@ def _call(args: argparse.Namespace) -> dict[str, Any]:
         url = _server_url(args.url)
         params = {"token": args.token} if args.token else {}
         specs, kind = _remote_specs(url, args.name, params)
-        values = _coerce_args(raw_args, specs, args.name)
-        missing = _missing(specs, values, tracker["slots"])
-        if missing:
-            raise _UsageError(_missing_message(args.name, missing))
-        call = build_call(
-            args.name,
-            tracker,
-            values,
-            domain,
-            version=RASA_PROTOCOL_VERSION,
-            args_as_slots=kind == "class",
-        )
+        call = _checked_call(args.name, tracker, domain, raw_args, specs, kind)
         return _post(url, call, params)
 
     executor = _load_executor(args.actions)
@@ -280,18 +284,7 @@ def _call(args: argparse.Namespace) -> dict[str, Any]:
             )
         description = describe_action(action)
         specs = parse_argument_specs(description["arguments"])
-        values = _coerce_args(raw_args, specs, args.name)
-        missing = _missing(specs, values, tracker["slots"])
-        if missing:
-            raise _UsageError(_missing_message(args.name, missing))
-        call = build_call(
-            args.name,
-            tracker,
-            values,
-            domain,
-            version=RASA_PROTOCOL_VERSION,
-            args_as_slots=description["kind"] == "class",
-        )
+        call = _checked_call(args.name, tracker, domain, raw_args, specs, description["kind"])
         return asyncio.run(_run_in_process(executor, call))
     finally:
         executor.close()
