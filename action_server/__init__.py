@@ -6,16 +6,10 @@ Kept light on purpose: importing it must not pull in the server or Sanic.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from action_server.forms import FormValidationAction, ValidationAction
-from action_server.function_actions import action
 from action_server.interfaces import Action, ActionExecutionRejection, Tracker
-
-try:
-    __version__ = version("action_server")
-except PackageNotFoundError:  # running from a source checkout that is not installed
-    __version__ = "0.1.0"
+from action_server.kinds.function_actions import action
+from action_server.version import __version__
 
 __all__ = [
     "Action",

@@ -20,8 +20,8 @@ from action_server.events import EventType, SlotSet
 from action_server.interfaces import Action
 
 if TYPE_CHECKING:  # pragma: no cover
-    from action_server.dispatcher import CollectingDispatcher
     from action_server.interfaces import Tracker
+    from action_server.interfaces.dispatcher import CollectingDispatcher
     from action_server.types import DomainDict
 
 logger = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from action_server.api_actions import load_api_actions
-from action_server.function_actions import ActionContext, action
+from action_server.kinds.api_actions import load_api_actions
+from action_server.kinds.function_actions import ActionContext, action
 
 _API = {a.name(): a for a in load_api_actions(Path(__file__).with_name("order_status.yml"))}
 

@@ -30,10 +30,14 @@ def measure_inprocess_vs_http(url: str, sizes: list[int], seconds: int) -> Rows 
     median and p99 latency per call. `url` is our running server, loaded with the same package.
     """
     try:
-        from action_server.clients import ActionClient, HttpTransport, InProcessTransport
+        from action_server.client.action_client import (
+            ActionClient,
+            HttpTransport,
+            InProcessTransport,
+        )
         from action_server.executor import ActionExecutor
     except ImportError as error:
-        return f"action_server.clients is not available yet ({error})"
+        return f"action_server.client.action_client is not available yet ({error})"
     if str(DATA_DIR) not in sys.path:
         sys.path.insert(0, str(DATA_DIR))
     executor = ActionExecutor()
@@ -95,8 +99,8 @@ def measure_flow_step_cost(seconds: float = 3.0) -> Rows | str:
     engine counts the steps it executes per turn (`_Turn.steps`), read in `_finish`.
     """
     try:
-        from action_server.conversations.store import InMemoryConversationStore
-        from action_server.flows.engine import FlowEngine
+        from action_server.dialogue.engine import FlowEngine
+        from action_server.stores.store import InMemoryConversationStore
     except ImportError as error:
         return f"the flow engine is not available ({error})"
     if str(ROOT) not in sys.path:

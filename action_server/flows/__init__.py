@@ -1,4 +1,4 @@
-"""Flows: the model, YAML loading, the condition language and validation (engine lives beside).
+"""Flows: the model, YAML loading, the condition language and validation (the engine is `action_server.dialogue`).
 
 Kept light: importing the package does not import the engine or the loader's dependencies.
 """
@@ -17,7 +17,6 @@ from action_server.flows.model import (
     Step,
     StepAction,
 )
-from action_server.flows.step_actions import register_action  # light: no engine import
 
 __all__ = [
     "END",
@@ -34,5 +33,4 @@ __all__ = [
     "Step",
     "StepAction",
     "compile_condition",
-    "register_action",
 ]

@@ -37,10 +37,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from action_server.flows.model import SourceRef
+from action_server.flows.source import SourceRef
 
 __all__ = ["Condition", "ConditionError", "as_number", "compile_condition", "is_truthy"]
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from action_server.flows.domain import DOMAIN_KEYS, merge_domain, parse_domain
 from action_server.flows.flow_parser import parse_flows
-from action_server.flows.issues import FlowsLoadError, Issue
+from action_server.flows.issues import Issue
 from action_server.flows.model import Domain, FlowProject, SourceRef
 from action_server.flows.yaml_loader import YamlNode, YamlSyntaxError, load_yaml_file
 
-__all__ = ["LoadResult", "classify", "find_yaml_files", "load_project", "load_flows"]
+__all__ = ["LoadResult", "classify", "find_yaml_files", "load_project"]
 
 _TRAINING_KEYS = frozenset({"nlu", "rules", "stories", "test_cases", "fixtures", "metadata"})
 _YAML_SUFFIXES = (".yml", ".yaml")
@@ -123,26 +123,3 @@ def load_project(
                     continue
                 project.flows[flow.id] = flow
     return LoadResult(project, issues, notes, skipped)
-
-
-def load_flows(
-    paths: Iterable[str | Path],
-    domain_paths: Iterable[str | Path] | None = None,
-    registered_actions: Iterable[str] = (),
-    step_action_types: Iterable[str] | None = None,
-) -> FlowProject:
-    """Load and validate; raises ``FlowsLoadError`` listing every problem. For the engine."""
-    from action_server.flows.validation import validate  # validation imports the loader
-
-    result = load_project(paths, domain_paths)
-    problems = list(result.issues)
-    problems.extend(
-        validate(
-            result.project,
-            registered_actions=frozenset(registered_actions),
-            step_action_types=None if step_action_types is None else frozenset(step_action_types),
-        )
-    )
-    if problems:
-        raise FlowsLoadError(problems)
-    return result.project

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from action_server.flows.conditions import Condition, as_number
+from action_server.flows.source import SourceRef
 
 __all__ = [
     "END",
@@ -45,18 +46,6 @@ RESERVED_STEP_IDS = frozenset({END, START})
 StepKind = Literal["action", "collect", "set_slots", "link", "call", "noop"]
 STEP_KINDS: tuple[str, ...] = ("action", "collect", "set_slots", "link", "call", "noop")
 SLOT_TYPES: tuple[str, ...] = ("text", "bool", "float", "categorical", "list", "any")
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    """Where a node came from, for error messages (1-based line and column)."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from action_server.flows.issues import Issue
+from action_server.flows.issues import FlowsLoadError, Issue
 from action_server.flows.loader import load_project
 from action_server.flows.model import (
     END,
@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_INTENTS",
     "DEFAULT_STEP_ACTION_TYPES",
     "ValidationIssue",
+    "load_flows",
     "validate",
     "validate_paths",
     "summary_line",
@@ -427,3 +428,24 @@ def _strongly_connected(graph: dict[str, list[str]]) -> list[list[str]]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return components
+
+
+def load_flows(
+    paths: Iterable[str | Path],
+    domain_paths: Iterable[str | Path] | None = None,
+    registered_actions: Iterable[str] = (),
+    step_action_types: Iterable[str] | None = None,
+) -> FlowProject:
+    """Load and validate; raises ``FlowsLoadError`` listing every problem. For the engine."""
+    result = load_project(paths, domain_paths)
+    problems = list(result.issues)
+    problems.extend(
+        validate(
+            result.project,
+            registered_actions=frozenset(registered_actions),
+            step_action_types=None if step_action_types is None else frozenset(step_action_types),
+        )
+    )
+    if problems:
+        raise FlowsLoadError(problems)
+    return result.project

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from action_server.config.yaml_errors import describe_yaml_error
 from action_server.flows.model import SourceRef
-from action_server.yaml_errors import describe_yaml_error
 
 __all__ = ["YamlNode", "YamlSyntaxError", "load_yaml", "load_yaml_file"]
 

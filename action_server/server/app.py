@@ -16,7 +16,7 @@ from sanic import Blueprint, HTTPResponse, Request, Sanic
 from sanic.config import Config
 from sanic.response import BaseHTTPResponse
 
-from action_server.arguments import describe_actions
+from action_server.executor.arguments import describe_actions
 from action_server.server.auth import TokenAuth
 from action_server.server.compression import (
     BodyTooLarge,
@@ -74,7 +74,7 @@ def create_app(
         app.blueprint(blueprint)
     if flow_engine is not None:
         # Voice webhook and RTVI: channels that only make sense with flows to run.
-        from action_server.conversations.channels import channel_blueprints
+        from action_server.channels.mount import channel_blueprints
 
         for blueprint in channel_blueprints(settings, executor, flow_engine):
             app.blueprint(blueprint)

@@ -16,8 +16,8 @@ from typing import Any
 from sanic import Blueprint, Sanic
 from sanic.worker.loader import AppLoader
 
-from action_server.action_kinds import install_action_kinds
 from action_server.executor import ActionExecutor
+from action_server.kinds.discovery import install_action_kinds
 from action_server.server.app import create_app, startup_message
 from action_server.server.gc_tuning import gc_tuning_enabled, tune_gc
 from action_server.server.logs import configure_logging

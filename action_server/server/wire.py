@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from action_server.raw_events import RawEvents
+from action_server.interfaces.raw_events import RawEvents
 
 __all__ = ["WireError", "decode_action_call", "parse_action_call"]
 

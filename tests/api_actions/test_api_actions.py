@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from action_server.api_actions import ApiAction, ApiActionLoadError, load_api_actions
-from action_server.dispatcher import CollectingDispatcher
 from action_server.interfaces import ActionExecutionRejection, Tracker
+from action_server.interfaces.dispatcher import CollectingDispatcher
+from action_server.kinds.api_actions import ApiAction, ApiActionLoadError, load_api_actions
 
 
 def _write(tmp_path: Path, text: str, name: str = "api.yml") -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from action_server.arguments import (
+from action_server.executor.arguments import (
     ArgumentError,
     ArgumentSpec,
     MissingArgumentsError,

@@ -21,7 +21,7 @@ def package(tmp_path: Path, api_server: str) -> Path:
     (pkg / "funcs.py").write_text(
         textwrap.dedent(
             """
-            from action_server.function_actions import action
+            from action_server.kinds.function_actions import action
 
             @action(name="double", args={"n": {"type": "number", "description": "A number"}})
             def double(context):

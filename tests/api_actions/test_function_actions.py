@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from action_server.arguments import ArgumentError
-from action_server.dispatcher import CollectingDispatcher
-from action_server.function_actions import (
+from action_server.executor.arguments import ArgumentError
+from action_server.interfaces import ActionExecutionRejection, Tracker
+from action_server.interfaces.dispatcher import CollectingDispatcher
+from action_server.kinds.function_actions import (
     ActionContext,
     FunctionAction,
     action,
     discover_function_actions,
 )
-from action_server.interfaces import ActionExecutionRejection, Tracker
 
 
 def _module(name: str = "shop_actions") -> types.ModuleType:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from action_server.api_actions import load_api_actions
-from action_server.dispatcher import CollectingDispatcher
 from action_server.interfaces import Tracker
-from action_server.netguard import NetworkPolicy, check_address
+from action_server.interfaces.dispatcher import CollectingDispatcher
+from action_server.kinds.api_actions import load_api_actions
+from action_server.kinds.netguard import NetworkPolicy, check_address
 
 
 @pytest.mark.parametrize(

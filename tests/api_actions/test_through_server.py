@@ -47,7 +47,7 @@ flows:
 """
 
 SUMMARY = """\
-from action_server.function_actions import action
+from action_server.kinds.function_actions import action
 
 
 @action(name="order_summary", description="Summarise an order.", args={"orderId": "string"})

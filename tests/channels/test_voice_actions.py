@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from action_server.conversations.voice import voice_actions
-from action_server.conversations.voice_models import SpeakAction, check_wav
+from action_server.channels.voice import voice_actions
+from action_server.channels.voice_models import SpeakAction, check_wav
 
 AUDIO_16K = (
     "UklGRkQAAABXQVZFZm10IBAAAAABAAEAgD4AAAB9AAACABAAZGF0YSAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

@@ -15,7 +15,7 @@ import httpx
 import orjson
 import pytest
 
-from action_server.clients import (
+from action_server.client.action_client import (
     ActionClient,
     ActionClientError,
     ActionNotFoundError,
@@ -28,7 +28,7 @@ from action_server.clients import (
     InProcessTransport,
     domain_digest,
 )
-from action_server.config import ActionEndpointConfig, ConfigError
+from action_server.config.endpoints import ActionEndpointConfig, ConfigError
 from action_server.executor import ActionExecutor
 from tests.clients.conftest import ACTIONS, TOKEN, webhook
 from tests.helpers import ServerProcess, free_port
@@ -388,7 +388,7 @@ async def test_from_endpoint_with_url_talks_http() -> None:
 def test_from_endpoint_prefers_actions_module_over_url_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="action_server.clients"):
+    with caplog.at_level(logging.WARNING, logger="action_server.client.action_client"):
         client = ActionClient.from_endpoint(
             ActionEndpointConfig(url="http://127.0.0.1:5055/webhook", actions_module=ACTIONS)
         )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from action_server.config import TrackerStoreConfig
-from action_server.conversations import (
+from action_server.config.endpoints import TrackerStoreConfig
+from action_server.stores import (
     ConversationLockTimeout,
     ConversationState,
     ConversationStore,
@@ -19,7 +19,7 @@ from action_server.conversations import (
     InMemoryConversationStore,
     create_store,
 )
-from action_server.conversations.sqlite_store import SQLiteConversationStore
+from action_server.stores.sqlite_store import SQLiteConversationStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -182,8 +182,8 @@ def test_sqlite_store_with_unusable_path_fails_at_creation(tmp_path: Path) -> No
 
 _WRITER = """
 import asyncio, sys
-from action_server.conversations.sqlite_store import SQLiteConversationStore
-from action_server.conversations import ConversationState
+from action_server.stores.sqlite_store import SQLiteConversationStore
+from action_server.stores import ConversationState
 
 async def main():
     store = SQLiteConversationStore(sys.argv[1])
@@ -195,7 +195,7 @@ asyncio.run(main())
 
 _READER = """
 import asyncio, sys
-from action_server.conversations.sqlite_store import SQLiteConversationStore
+from action_server.stores.sqlite_store import SQLiteConversationStore
 
 async def main():
     store = SQLiteConversationStore(sys.argv[1])
@@ -228,7 +228,7 @@ def test_create_store_picks_the_configured_kind(tmp_path: Path) -> None:
     sqlite = create_store(TrackerStoreConfig(type="sqlite", path=str(tmp_path / "x.db")))
     assert isinstance(sqlite, SQLiteConversationStore)
     asyncio.run(sqlite.close())
-    from action_server.conversations.redis_store import RedisConversationStore
+    from action_server.stores.redis_store import RedisConversationStore
 
     redis_store = create_store(TrackerStoreConfig(type="redis", port=1, key_prefix="p"))
     assert isinstance(redis_store, RedisConversationStore)

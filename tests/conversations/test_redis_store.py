@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from action_server.config import TrackerStoreConfig
-from action_server.conversations import (
+from action_server.config.endpoints import TrackerStoreConfig
+from action_server.stores import (
     ConversationLockTimeout,
     ConversationState,
     ConversationStoreError,
     create_store,
 )
-from action_server.conversations.redis_store import RedisConversationStore
+from action_server.stores.redis_store import RedisConversationStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,7 +134,7 @@ async def test_redis_release_never_deletes_a_lock_someone_else_now_holds(
 
 _CONTENDER = """
 import asyncio, os, sys, time
-from action_server.conversations.redis_store import RedisConversationStore
+from action_server.stores.redis_store import RedisConversationStore
 
 async def main():
     port, prefix, log, rounds = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -175,7 +175,7 @@ def test_redis_lock_keeps_two_processes_out_of_one_conversation(
 
 _CRASHING_HOLDER = """
 import asyncio, sys
-from action_server.conversations.redis_store import RedisConversationStore
+from action_server.stores.redis_store import RedisConversationStore
 
 async def main():
     port, prefix = int(sys.argv[1]), sys.argv[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from action_server.flows.step_actions import FlowContext
+from action_server.dialogue.step_actions import FlowContext
 
 
 def remember(action: dict[str, Any], context: FlowContext) -> None:

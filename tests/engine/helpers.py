@@ -6,12 +6,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from action_server.clients import ActionClient, InProcessTransport
-from action_server.conversations.store import InMemoryConversationStore
+from action_server.client.action_client import ActionClient, InProcessTransport
+from action_server.dialogue.engine import FlowEngine, TurnResult
+from action_server.dialogue.step_actions import DEFAULT_REGISTRY, StepActionRegistry
 from action_server.executor import ActionExecutor
-from action_server.flows.engine import FlowEngine, TurnResult
-from action_server.flows.loader import load_flows, load_project
-from action_server.flows.step_actions import DEFAULT_REGISTRY, StepActionRegistry
+from action_server.flows.loader import load_project
+from action_server.flows.validation import load_flows
+from action_server.stores.store import InMemoryConversationStore
 
 ACTIONS_PACKAGE = "tests.engine.actions_pkg"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from action_server.clients import InProcessTransport
-from action_server.conversations.store import InMemoryConversationStore
-from action_server.flows.engine import FlowEngine, FlowEngineError
+from action_server.client.action_client import InProcessTransport
+from action_server.dialogue.engine import FlowEngine, FlowEngineError
 from action_server.flows.issues import FlowsLoadError
+from action_server.stores.store import InMemoryConversationStore
 from tests.engine.helpers import flow_events, texts
 
 ROOT = Path(__file__).resolve().parents[2]

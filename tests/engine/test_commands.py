@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from action_server.conversations.store import ConversationState
-from action_server.flows.commands import (
+from action_server.flows.model import Flow, FlowProject, NluTrigger, SourceRef, Step
+from action_server.stores.store import ConversationState
+from action_server.understanding.commands import (
     CancelFlow,
     CannotHandle,
     DefaultCommandSource,
@@ -17,7 +18,6 @@ from action_server.flows.commands import (
     StartFlow,
     parse_payload,
 )
-from action_server.flows.model import Flow, FlowProject, NluTrigger, SourceRef, Step
 
 SRC = SourceRef("flows.yml", 1, 1)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from action_server.dialogue.responses import interpolate, render_response
 from action_server.flows.model import Domain
-from action_server.flows.responses import interpolate, render_response
 
 
 def domain() -> Domain:

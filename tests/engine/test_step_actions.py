@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from action_server.flows.engine import ENDED_TEXT
-from action_server.flows.step_actions import (
+from action_server.dialogue.engine import ENDED_TEXT
+from action_server.dialogue.step_actions import (
     DEFAULT_REGISTRY,
     FlowContext,
     StepActionError,

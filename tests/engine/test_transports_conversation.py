@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from action_server.clients import HttpTransport
-from action_server.conversations.store import InMemoryConversationStore
-from action_server.flows.engine import FlowEngine, TurnResult
+from action_server.client.action_client import HttpTransport
+from action_server.dialogue.engine import FlowEngine, TurnResult
+from action_server.stores.store import InMemoryConversationStore
 from tests.conftest import ServerFactory
 from tests.helpers import REPO_ROOT, ServerProcess, action_call
 

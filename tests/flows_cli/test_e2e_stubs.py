@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from action_server.clients import Transport
-from action_server.flows.e2e import StubTransport, stubbed_action_names
-from action_server.flows.e2e_cases import StubResult, TestSuite
+from action_server.client.action_client import Transport
+from action_server.testing.cases import StubResult, TestSuite
+from action_server.testing.runner import StubTransport, stubbed_action_names
 
 
 class RecordingTransport(Transport):

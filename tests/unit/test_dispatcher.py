@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from action_server.dispatcher import CollectingDispatcher
 from action_server.interfaces import Tracker
+from action_server.interfaces.dispatcher import CollectingDispatcher
 
 EMPTY: dict[str, Any] = {
     "text": None,

@@ -208,7 +208,7 @@ def test_discoverer_adds_actions_for_each_package() -> None:
 
 
 def test_executor_reexports_the_collecting_dispatcher() -> None:
-    from action_server.dispatcher import CollectingDispatcher as Original
+    from action_server.interfaces.dispatcher import CollectingDispatcher as Original
 
     assert CollectingDispatcher is Original
 

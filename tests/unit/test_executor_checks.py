@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from action_server import Action, ActionExecutionRejection
-from action_server.arguments import ArgumentAction, ArgumentSpec
 from action_server.events import SlotSet
 from action_server.exceptions import ActionLoadError
 from action_server.executor import ActionExecutor
+from action_server.executor.arguments import ArgumentAction, ArgumentSpec
 
 
 def _call(action: str, slots: dict[str, Any] | None = None) -> dict[str, Any]:

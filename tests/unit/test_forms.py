@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from action_server import FormValidationAction, Tracker, ValidationAction
-from action_server.dispatcher import CollectingDispatcher
 from action_server.events import ActionExecuted, SlotSet, UserUttered
 from action_server.forms import (
     ACTION_VALIDATE_SLOT_MAPPINGS,
     LOOP_INTERRUPTED_KEY,
     REQUESTED_SLOT,
 )
+from action_server.interfaces.dispatcher import CollectingDispatcher
 from action_server.types import DomainDict
 
 FORM_CONDITION = [{"type": "from_text", "conditions": [{"active_loop": "trip_form"}]}]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from action_server.exceptions import ActionLoadError
-from action_server.loader import load_actions, reload_actions, snapshot
+from action_server.executor.discovery import load_actions, reload_actions, snapshot
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -115,7 +115,7 @@ def test_duplicate_action_names_name_both_classes_and_files() -> None:
 def test_subclass_without_name_override_replaces_its_base_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="action_server.loader"):
+    with caplog.at_level(logging.WARNING, logger="action_server.executor.discovery"):
         actions = load_actions(str(FIXTURES / "actions_subclass")).actions
     assert [(a.name(), type(a).__name__) for a in actions] == [
         ("action_book", "ActionBookWithDeposit")

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from action_server.interfaces import Tracker
-from action_server.raw_events import RawEvents
+from action_server.interfaces.raw_events import RawEvents
 from action_server.server import gc_tuning
 from action_server.server.gc_tuning import gc_tuning_enabled
 from action_server.server.wire import WireError, decode_action_call, parse_action_call

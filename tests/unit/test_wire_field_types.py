@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from action_server.raw_events import RawEvents
+from action_server.interfaces.raw_events import RawEvents
 from action_server.server.wire import WireError, decode_action_call, parse_action_call
 
 

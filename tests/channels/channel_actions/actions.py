@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from action_server import Action, Tracker
-from action_server.dispatcher import CollectingDispatcher
 from action_server.events import SlotSet
+from action_server.interfaces.dispatcher import CollectingDispatcher
 
 
 class ActionLookupOrder(Action):

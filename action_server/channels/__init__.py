@@ -1,0 +1,1 @@
+"""Channels over the dialogue engine: Rasa REST, the voice event webhook, RTVI."""

@@ -1,0 +1,1 @@
+"""Configuration files: `endpoints.yml`, and YAML read with positions and readable errors."""

@@ -1,0 +1,458 @@
+"""The action registry and the one place where actions run.
+
+`ActionExecutor.run(call)` takes the action call dict (what Rasa posts to /webhook, or
+what the flow engine builds) and returns `{"events": [...], "responses": [...]}`.
+Async `run` methods run on the event loop; sync ones in a dedicated thread pool, so one
+slow sync action never delays other requests. Errors are typed (see docs/internals.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from action_server.exceptions import ActionFailed, ActionLoadError, ActionTimeout, InvalidActionCall
+from action_server.executor.arguments import (
+    ArgumentAction,
+    ArgumentError,
+    ArgumentSpec,
+    arguments_of,
+    webhook_arguments,
+)
+from action_server.executor.discovery import (
+    LoadedActions,
+    checked_name,
+    describe_origin,
+    load_actions,
+    reload_actions,
+    snapshot,
+)
+from action_server.executor.reloader import PollingWatcher
+from action_server.executor.threads import ActionThreadPool, is_coroutine_function
+from action_server.interfaces import (
+    Action,
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    ActionNotFoundException,
+    Tracker,
+)
+from action_server.interfaces.dispatcher import CollectingDispatcher
+
+__all__ = [
+    "COMPATIBLE_RASA_MAJOR",
+    "ActionExecutor",
+    "CollectingDispatcher",
+    "Discoverer",
+    "is_compatible_rasa_version",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_THREADS = 32
+# We speak the action server protocol of Rasa 3.x (domain digest, 449 re-send).
+COMPATIBLE_RASA_MAJOR = 3
+# Bounds the memory a client can make us spend by sending ever new version strings.
+_MAX_REMEMBERED_VERSIONS = 256
+
+Discoverer = Callable[[LoadedActions], Iterable[Action]]
+"""Finds extra actions (API actions, function actions) in a loaded actions package."""
+
+
+@dataclass
+class _PackageSource:
+    """A registered package: what it loaded, plus what discoverers found in it."""
+
+    loaded: LoadedActions
+    extra: list[Action] = field(default_factory=list)
+
+    @property
+    def actions(self) -> list[Action]:
+        return [*self.loaded.actions, *self.extra]
+
+
+_Source = Union[_PackageSource, Action]
+
+
+@dataclass(frozen=True)
+class _Registry:
+    """The actions by name, and the declared arguments of the class actions that have any.
+
+    One object, swapped whole, so a reader never pairs new actions with old declarations.
+    """
+
+    actions: dict[str, Action] = field(default_factory=dict)
+    # Only class actions that declare arguments: the common call pays one failed dict lookup.
+    argument_specs: dict[str, list[ArgumentSpec]] = field(default_factory=dict)
+
+
+def is_compatible_rasa_version(version: str) -> bool:
+    """True for Rasa 3.x; rasa-sdk compares major.minor, we guarantee the whole major."""
+    major = version.split(".", 1)[0]
+    return major.isdigit() and int(major) == COMPATIBLE_RASA_MAJOR
+
+
+class ActionExecutor:
+    """Registers actions and runs them for action calls."""
+
+    def __init__(
+        self,
+        *,
+        action_timeout: float | None = None,
+        auto_reload: bool = False,
+        max_threads: int | None = None,
+        reload_interval: float = 1.0,
+    ) -> None:
+        if action_timeout is not None and not (
+            math.isfinite(action_timeout) and action_timeout > 0
+        ):
+            raise ValueError(f"action_timeout must be a positive number, got {action_timeout!r}.")
+        if max_threads is not None and max_threads < 1:
+            raise ValueError(f"max_threads must be at least 1, got {max_threads!r}.")
+        self.action_timeout = action_timeout
+        self.auto_reload = auto_reload
+        self.max_threads = max_threads or DEFAULT_MAX_THREADS
+        self._sources: list[_Source] = []
+        self._discoverers: list[Discoverer] = []
+        self._registry = _Registry()
+        # Serialises registry changes (the reloader thread vs. register_* calls).
+        self._registry_lock = threading.RLock()
+        self._domain: dict[str, Any] | None = None
+        self._domain_digest: str | None = None
+        self._seen_versions: set[str | None] = set()
+        self._threads = ActionThreadPool(self.max_threads)
+        self._watcher = PollingWatcher(self.reload_if_changed, reload_interval)
+
+    # --- registry -------------------------------------------------------------------
+
+    @property
+    def actions(self) -> dict[str, Action]:
+        """Registered actions by name, in registration order (a snapshot, safe to iterate)."""
+        return self._registry.actions
+
+    def list_actions(self) -> list[dict[str, Any]]:
+        return [{"name": name} for name in self._registry.actions]
+
+    def register_package(self, package: str) -> None:
+        """Import a package/module (dotted name or path) and register its actions.
+
+        Raises `ActionLoadError` naming file and line on import errors and both classes
+        on duplicate names; the registry is unchanged then.
+        """
+        with self._registry_lock:
+            loaded = load_actions(package)
+            source = _PackageSource(loaded, self._discover(loaded))
+            self._commit([*self._sources, source])
+            logger.info(
+                "Registered %d action(s) from '%s': %s",
+                len(source.actions),
+                package,
+                ", ".join(a.name() for a in source.actions) or "none",
+            )
+        if self.auto_reload:
+            self._watcher.start()
+
+    def register_action(self, action: type[Action] | Action) -> None:
+        """Register one action class or instance; its name() is asked on every rebuild."""
+        if isinstance(action, type):
+            if not issubclass(action, Action):
+                raise ActionLoadError(f"Cannot register {action!r}: it is not an Action subclass.")
+            if inspect.isabstract(action):
+                raise ActionLoadError(f"Cannot register {describe_origin(action)}: it is abstract.")
+            action = action()
+        elif not isinstance(action, Action):
+            raise ActionLoadError(
+                f"Cannot register {action!r}: only Action subclasses or instances can be "
+                "registered."
+            )
+        with self._registry_lock:
+            if any(source is action for source in self._sources):
+                return
+            self._commit([*self._sources, action])
+
+    def add_discoverer(self, discoverer: Discoverer) -> None:
+        """Let another action kind find its actions in every (re)loaded package.
+
+        Its actions are registered after the package's classes, and are found again on
+        each auto-reload, which a one-off `register_action` call would miss.
+        """
+        with self._registry_lock:
+            self._discoverers.append(discoverer)
+            sources = [
+                _PackageSource(s.loaded, self._discover(s.loaded))
+                if isinstance(s, _PackageSource)
+                else s
+                for s in self._sources
+            ]
+            self._commit(sources)
+
+    def reload_if_changed(self) -> bool:
+        """Re-import every package whose files changed; True if the registry changed.
+
+        A failing reload logs the error and keeps the previous actions serving.
+        """
+        changed = False
+        with self._registry_lock:
+            for index, source in enumerate(list(self._sources)):
+                if not isinstance(source, _PackageSource):
+                    continue
+                stamp = snapshot(source.loaded.roots)
+                if stamp == source.loaded.stamp:
+                    continue
+                target = source.loaded.target
+                # Remember the stamp now, so a broken file is retried only after its next edit.
+                source.loaded.stamp = stamp
+                try:
+                    loaded = reload_actions(source.loaded)
+                    fresh = _PackageSource(loaded, self._discover(loaded))
+                    sources = list(self._sources)
+                    sources[index] = fresh
+                    self._commit(sources)
+                except ActionLoadError as error:
+                    logger.error(
+                        "Auto-reload of '%s' failed; still serving the previous actions. %s",
+                        target,
+                        error,
+                    )
+                    continue
+                changed = True
+                logger.info(
+                    "Reloaded '%s': %d action(s) registered.", target, len(self._registry.actions)
+                )
+        return changed
+
+    def _discover(self, loaded: LoadedActions) -> list[Action]:
+        found: list[Action] = []
+        for discoverer in self._discoverers:
+            try:
+                found.extend(discoverer(loaded))
+            except ActionLoadError:
+                raise
+            except Exception as error:
+                raise ActionLoadError(
+                    f"Cannot load actions from '{loaded.target}': discoverer "
+                    f"{getattr(discoverer, '__qualname__', discoverer)!r} failed: "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+        return found
+
+    def _commit(self, sources: list[_Source]) -> None:
+        """Build the registry from `sources` and swap it in whole, or raise and change nothing."""
+        registry: dict[str, Action] = {}
+        for source in sources:
+            for action in source.actions if isinstance(source, _PackageSource) else [source]:
+                name = checked_name(action)
+                existing = registry.get(name)
+                if existing is not None and existing is not action:
+                    raise ActionLoadError(
+                        f"Duplicate action name '{name}': {describe_origin(existing)} and "
+                        f"{describe_origin(action)} both return it from name(). "
+                        "Rename one of them."
+                    )
+                registry[name] = action
+        argument_specs = {
+            name: specs
+            for name, action in registry.items()
+            if (specs := _declared_class_arguments(action))
+        }
+        # Readers on the event loop see either the old or the new registry, never a mix.
+        self._sources = sources
+        self._registry = _Registry(registry, argument_specs)
+
+    # --- execution ------------------------------------------------------------------
+
+    async def run(self, call: dict[str, Any]) -> dict[str, Any]:
+        """Run the action named in `call`; returns `{"events": [...], "responses": [...]}`."""
+        action_name = call.get("next_action")
+        if not isinstance(action_name, str) or not action_name:
+            raise InvalidActionCall(
+                str(action_name or ""), "The action call has no 'next_action' string."
+            )
+        registry = self._registry
+        action = registry.actions.get(action_name)
+        if action is None:
+            raise ActionNotFoundException(action_name)
+        self._warn_on_incompatible_version(call.get("version"))
+        domain = self._domain_for(call, action_name)
+        tracker_state = call.get("tracker")
+        if not isinstance(tracker_state, dict):
+            raise InvalidActionCall(
+                action_name, f"The call of action '{action_name}' has no 'tracker' object."
+            )
+        try:
+            tracker = Tracker.from_dict(_own_containers(tracker_state))
+        except ValueError as error:
+            raise InvalidActionCall(
+                action_name, f"The call of action '{action_name}' has an invalid tracker: {error}"
+            ) from None
+        specs = registry.argument_specs.get(action_name)
+        if specs is not None:
+            # Rejects (HTTP 400) naming the action and the missing or badly typed argument.
+            webhook_arguments(action_name, specs, tracker)
+        dispatcher = CollectingDispatcher()
+
+        invocation = self._invoke(action, action_name, dispatcher, tracker, domain)
+        if self.action_timeout is None:
+            result = await invocation
+        else:
+            try:
+                # _invoke wraps every error of the action, so a TimeoutError here is ours.
+                result = await asyncio.wait_for(invocation, self.action_timeout)
+            except asyncio.TimeoutError:
+                if not inspect.iscoroutinefunction(action.run):
+                    # Python cannot stop a thread: it keeps its pool slot until run returns.
+                    logger.warning(
+                        "Sync action '%s' timed out; its thread keeps running until it returns.",
+                        action_name,
+                    )
+                raise ActionTimeout(action_name, self.action_timeout) from None
+
+        if dispatcher.is_streaming_active:
+            # rasa-sdk closes a stream the action left open and keeps its chunks as messages.
+            logger.warning(
+                "Action '%s' called stream_start() / stream_chunk() but never called "
+                "stream_end(). Closing the stream automatically.",
+                action_name,
+            )
+            await dispatcher.stream_end()
+
+        return {
+            "events": _validate_events(result, action_name),
+            "responses": dispatcher.messages,
+        }
+
+    async def _invoke(
+        self,
+        action: Action,
+        action_name: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> Any:
+        # The declared signature is async, but users write plain `def run` too.
+        run: Callable[..., Any] = action.run
+        try:
+            if is_coroutine_function(run):
+                return await run(dispatcher, tracker, domain)
+            result = await self._threads.run(run, dispatcher, tracker, domain)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        except ActionExecutionRejection:
+            raise
+        except (Exception, SystemExit) as error:
+            raise ActionFailed(action_name, error, sender_id=tracker.sender_id) from error
+
+    def _domain_for(self, call: dict[str, Any], action_name: str) -> dict[str, Any]:
+        """rasa-sdk's domain digest protocol: Rasa omits a domain we already hold.
+
+        No domain and a digest we do not hold (or no digest at all) -> 449, and Rasa
+        re-sends the call with the domain. A non-empty domain is cached with its digest.
+        """
+        domain = call.get("domain")
+        digest = call.get("domain_digest")
+        holds_digest = bool(self._domain_digest) and self._domain_digest == digest
+        if domain is None:
+            if not holds_digest:
+                raise ActionMissingDomainException(action_name)
+            return self._domain or {}
+        if not isinstance(domain, dict):
+            raise InvalidActionCall(
+                action_name,
+                f"The call of action '{action_name}' has a 'domain' that is not an object.",
+            )
+        if domain:
+            self._domain, self._domain_digest = domain, digest
+            return domain
+        return self._domain or {}
+
+    def _warn_on_incompatible_version(self, version: Any) -> None:
+        """Warn once per distinct incompatible Rasa version; never reject a call."""
+        key = version if isinstance(version, str) or version is None else repr(version)[:64]
+        if key in self._seen_versions:
+            return
+        if len(self._seen_versions) < _MAX_REMEMBERED_VERSIONS:
+            self._seen_versions.add(key)
+        # Hand-written calls (curl, tests) often send no version: not a warning.
+        if key is None or is_compatible_rasa_version(key):
+            return
+        logger.warning(
+            "Rasa version %s may not be compatible with this action server, which "
+            "implements the action server protocol of Rasa %d.x (rasa-sdk %d.x).",
+            key,
+            COMPATIBLE_RASA_MAJOR,
+            COMPATIBLE_RASA_MAJOR,
+        )
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the reloader and the thread pool (running sync actions finish first)."""
+        self._watcher.stop()
+        self._threads.close()
+
+
+def _declared_class_arguments(action: Action) -> list[ArgumentSpec]:
+    """Arguments a plain class action declares, checked by `run` before the action runs.
+
+    `ArgumentAction`s (API and function actions) validate their own arguments in `run`.
+    """
+    if isinstance(action, ArgumentAction):
+        return []
+    try:
+        return arguments_of(action)
+    except ArgumentError as error:
+        raise ActionLoadError(
+            f"Cannot register {describe_origin(action)}: invalid 'arguments' declaration: {error}"
+        ) from None
+
+
+def _own_containers(tracker_state: dict[str, Any]) -> dict[str, Any]:
+    """Shallow copies of `slots` and `events`, which actions (forms) update in place.
+
+    The caller's call dict stays untouched (the flow engine keeps it as its state);
+    copying the lists costs pointers only, never the event dicts. `RawEvents` (the server's
+    unparsed events) need no copy: each tracker decodes its own new list.
+    """
+    state = dict(tracker_state)
+    if isinstance(state.get("slots"), dict):
+        state["slots"] = dict(state["slots"])
+    if isinstance(state.get("events"), list):
+        state["events"] = list(state["events"])
+    return state
+
+
+def _validate_events(result: Any, action_name: str) -> list[dict[str, Any]]:
+    """Keep what Rasa can apply: dicts with an `event` key (like rasa-sdk's validate_events)."""
+    if result is None:
+        return []
+    if not isinstance(result, (list, tuple)):
+        logger.warning(
+            "Action '%s' returned %s instead of a list of events; it was ignored.",
+            action_name,
+            type(result).__name__,
+        )
+        return []
+    events: list[dict[str, Any]] = []
+    dropped = 0
+    for item in result:
+        if isinstance(item, dict) and item.get("event"):
+            events.append(item)
+        elif type(item).__module__ == "rasa.core.events" and hasattr(item, "as_dict"):
+            # Rasa's own event objects, as rasa-sdk tolerates them.
+            events.append(item.as_dict())
+        else:
+            dropped += 1
+    if dropped:
+        logger.warning(
+            "Action '%s' returned %d item(s) that are not events (dicts with an 'event' "
+            "key); they were ignored. Use the helpers in action_server.events.",
+            action_name,
+            dropped,
+        )
+    return events

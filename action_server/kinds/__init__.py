@@ -1,0 +1,1 @@
+"""No-code action kinds: YAML API actions and Python function actions, and their discovery."""

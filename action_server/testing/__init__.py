@@ -1,0 +1,1 @@
+"""Rasa e2e test cases and the runner that plays them against the dialogue engine."""

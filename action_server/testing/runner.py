@@ -1,0 +1,410 @@
+"""Run Rasa end-to-end test cases against the flow engine and report what differed.
+
+Each case gets a fresh engine over an in-memory store. Custom actions named in
+``stub_custom_actions`` never run: a ``StubTransport`` wrapped around the real transport
+answers for them (``<test_case>::<action>`` before ``<action>``), so the engine is exercised
+exactly as in production, without patching it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from action_server.client.action_client import ActionClient, Transport
+from action_server.dialogue import flow_events
+from action_server.dialogue.engine import FlowEngine
+from action_server.flows.model import FlowProject, SourceRef
+from action_server.stores.store import ConversationState, InMemoryConversationStore
+from action_server.testing.cases import (
+    Assertion,
+    SlotExpectation,
+    StubResult,
+    TestCase,
+    TestStep,
+    TestSuite,
+)
+
+__all__ = [
+    "CaseResult",
+    "E2ERunner",
+    "Failure",
+    "StubTransport",
+    "format_report",
+    "stubbed_action_names",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class StubTransport(Transport):
+    """Answers stubbed actions from the test file; passes every other call to ``inner``."""
+
+    def __init__(self, inner: Transport, stubs: Mapping[str, StubResult]) -> None:
+        self.inner = inner
+        self.stubs = dict(stubs)
+        self.test_case: str | None = None
+        self.where = inner.where
+
+    async def send(self, call: dict[str, Any]) -> dict[str, Any]:
+        name = str(call.get("next_action"))
+        stub = self.stubs.get(f"{self.test_case}::{name}") or self.stubs.get(name)
+        if stub is None:
+            return await self.inner.send(call)
+        return {
+            "events": [dict(event) for event in stub.events],
+            "responses": [dict(response) for response in stub.responses],
+        }
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def stubbed_action_names(suites: Iterable[TestSuite]) -> set[str]:
+    """Action names the stubs provide (``case::action`` counts as ``action``)."""
+    return {key.rsplit("::", 1)[-1] for suite in suites for key in suite.stubs}
+
+
+@dataclass
+class Failure:
+    source: SourceRef
+    step: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " + (f"step {self.step}: " if self.step else "")
+        return where + self.message
+
+
+@dataclass
+class CaseResult:
+    file: str
+    name: str
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class _Turn:
+    """Events since the latest user message, and how far ``bot``/``utter`` steps got."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    cursor: int = 0
+    strict: bool = True  # unexpected bot messages fail the case (classic steps)
+    step: TestStep | None = None
+
+    @property
+    def bot_events(self) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("event") == "bot"]
+
+
+class E2ERunner:
+    """Runs the cases of test suites with one project and one (real) action transport."""
+
+    def __init__(
+        self,
+        project: FlowProject,
+        transport: Transport,
+        registered_actions: Iterable[str] = (),
+    ) -> None:
+        self.project = project
+        self.transport = transport
+        self.registered_actions = frozenset(registered_actions)
+
+    async def run_suite(self, suite: TestSuite) -> list[CaseResult]:
+        stub = StubTransport(self.transport, suite.stubs)
+        registered = self.registered_actions | stubbed_action_names([suite])
+        results = []
+        for case in suite.cases:
+            stub.test_case = case.name
+            engine = FlowEngine(
+                self.project,
+                ActionClient(stub),
+                InMemoryConversationStore(),
+                registered_actions=registered,
+            )
+            result = CaseResult(suite.file, case.name)
+            try:
+                await _CaseRun(engine, suite, case, result).run()
+            except Exception as exc:  # a crash in one case must not hide the others
+                logger.debug("test case %s crashed", case.name, exc_info=True)
+                result.failures.append(
+                    Failure(case.source, None, f"the engine failed: {type(exc).__name__}: {exc}")
+                )
+            results.append(result)
+        return results
+
+
+class _CaseRun:
+    def __init__(
+        self, engine: FlowEngine, suite: TestSuite, case: TestCase, result: CaseResult
+    ) -> None:
+        self.engine = engine
+        self.suite = suite
+        self.case = case
+        self.result = result
+        self.domain = engine.project.domain
+        self.turn = _Turn(strict=False)
+
+    def fail(self, step: TestStep | None, message: str, source: SourceRef | None = None) -> None:
+        where = source or (step.source if step else self.case.source)
+        self.result.failures.append(Failure(where, step.index if step else None, message))
+
+    async def run(self) -> None:
+        if not await self.apply_fixtures():
+            return
+        for step in self.case.steps:
+            await self.run_step(step)
+            if self.result.failures:
+                return
+        self.check_leftover_messages(self.case.steps[-1] if self.case.steps else None)
+
+    # --- fixtures ---------------------------------------------------------------------
+
+    async def apply_fixtures(self) -> bool:
+        """Preset slots as the conversation's opening events, as Rasa does for fixtures."""
+        values: dict[str, Any] = {}
+        for name, source in self.case.fixtures:
+            fixture = self.suite.fixtures.get(name)
+            if fixture is None:
+                known = ", ".join(sorted(self.suite.fixtures)) or "none defined"
+                self.fail(None, f"unknown fixture '{name}' (known: {known})", source)
+                continue
+            for slot, value, slot_source in fixture:
+                definition = self.domain.slots.get(slot)
+                if definition is None:
+                    self.fail(None, f"fixture '{name}': unknown slot '{slot}'", slot_source)
+                    continue
+                try:
+                    values[slot] = definition.coerce(value)
+                except ValueError as exc:
+                    self.fail(None, f"fixture '{name}': {exc}", slot_source)
+        if self.result.failures:
+            return False
+        if not values:
+            return True
+        state = ConversationState(
+            conversation_id=self.case.name,
+            slots={**self.domain.initial_slots(), **values},
+            events=[
+                flow_events.action_executed("action_session_start"),
+                {"event": "session_started", "timestamp": time.time()},
+                *(flow_events.slot_set(slot, value) for slot, value in values.items()),
+                flow_events.action_executed("action_listen"),
+            ],
+        )
+        await self.engine.store.save(state)
+        self.turn = _Turn(events=[e for e in state.events if e.get("event") == "slot"])
+        self.turn.strict = False
+        return True
+
+    # --- steps ------------------------------------------------------------------------
+
+    async def run_step(self, step: TestStep) -> None:
+        if step.kind == "user":
+            await self.user_step(step)
+        elif step.kind in ("bot", "utter"):
+            self.bot_step(step)
+        elif step.kind == "slot_was_set":
+            for slot in step.slots:
+                if not self.slot_was_set(slot):
+                    self.fail(
+                        step, f"expected slot {slot.describe()} to be set; {self.slots_set()}"
+                    )
+        elif step.kind == "slot_was_not_set":
+            for slot in step.slots:
+                if self.slot_was_set(slot):
+                    self.fail(step, f"expected slot {slot.describe()} not to be set, but it was")
+
+    async def user_step(self, step: TestStep) -> None:
+        self.check_leftover_messages(step)
+        if self.result.failures:
+            return
+        metadata: dict[str, Any] = {}
+        for name in (self.case.metadata, step.metadata):
+            if name is None:
+                continue
+            if name not in self.suite.metadata:
+                self.fail(step, f"unknown metadata '{name}'")
+                return
+            metadata.update(self.suite.metadata[name])
+        turn = await self.engine.handle(self.case.name, step.text, metadata or None)
+        events = [e for e in turn.events if e.get("event") != "user"]
+        self.turn = _Turn(events=events, strict=not step.assertions, step=step)
+        for assertion in step.assertions:
+            message = self.check_assertion(assertion)
+            if message:
+                self.fail(step, message, assertion.source)
+
+    def bot_step(self, step: TestStep) -> None:
+        bots = self.turn.bot_events
+        expected = f"bot text {step.text!r}" if step.kind == "bot" else f"response '{step.text}'"
+        if self.turn.cursor >= len(bots):
+            said = "nothing more" if self.turn.cursor else "nothing"
+            self.fail(step, f"expected {expected}, but the bot said {said} {self.after()}")
+            return
+        actual = bots[self.turn.cursor]
+        self.turn.cursor += 1
+        if step.kind == "bot" and actual.get("text") != step.text:
+            self.fail(step, f"expected {expected}, got {_describe_bot(actual)}")
+        elif step.kind == "utter" and _utter_name(actual) != step.text:
+            self.fail(step, f"expected {expected}, got {_describe_bot(actual)}")
+
+    def after(self) -> str:
+        step = self.turn.step
+        return f"after user step {step.index}" if step else "before the first user message"
+
+    def check_leftover_messages(self, at: TestStep | None) -> None:
+        # Only a turn whose messages the test checks at all must be checked completely.
+        if not self.turn.strict or self.turn.cursor == 0:
+            return
+        extra = self.turn.bot_events[self.turn.cursor :]
+        if extra:
+            listed = "; ".join(_describe_bot(event) for event in extra)
+            self.fail(
+                at,
+                f"the bot said more than the test expects {self.after()}: {listed}",
+            )
+
+    # --- checks -----------------------------------------------------------------------
+
+    def slot_events(self) -> list[dict[str, Any]]:
+        return [e for e in self.turn.events if e.get("event") == "slot"]
+
+    def slots_set(self) -> str:
+        found = [f"{e.get('name')}={e.get('value')!r}" for e in self.slot_events()]
+        return "slots set " + self.after() + ": " + (", ".join(found) if found else "none")
+
+    def slot_was_set(self, slot: SlotExpectation) -> bool:
+        for event in self.slot_events():
+            if event.get("name") != slot.name:
+                continue
+            if not slot.has_value or self.same_value(slot.name, slot.value, event.get("value")):
+                return True
+        return False
+
+    def same_value(self, slot: str, expected: Any, actual: Any) -> bool:
+        definition = self.domain.slots.get(slot)
+        if definition is not None:
+            try:
+                expected = definition.coerce(expected)
+            except ValueError:
+                pass
+        return bool(expected == actual)
+
+    def check_assertion(self, assertion: Assertion) -> str | None:
+        """None when the assertion holds, else what differed."""
+        kind, data = assertion.kind, assertion.data
+        events = self.turn.events
+        if kind == "flow_started":
+            started = [e.get("flow_id") for e in events if e.get("event") == "flow_started"]
+            if data not in started:
+                return f"flow_started: expected flow '{data}' to start; started: {_names(started)}"
+        elif kind in ("flow_completed", "flow_cancelled"):
+            return self.check_flow_end(kind, data, events)
+        elif kind == "action_executed":
+            ran = [e.get("name") for e in events if e.get("event") == "action"]
+            if data not in ran:
+                return f"action_executed: expected '{data}' to run; ran: {_names(ran)}"
+        elif kind in ("bot_uttered", "bot_did_not_utter"):
+            matching = [e for e in self.turn.bot_events if _bot_matches(e, data)]
+            wanted = _describe_matcher(data)
+            if kind == "bot_uttered" and not matching:
+                said = "; ".join(_describe_bot(e) for e in self.turn.bot_events) or "nothing"
+                return f"bot_uttered: expected a message with {wanted}; the bot said: {said}"
+            if kind == "bot_did_not_utter" and matching:
+                return f"bot_did_not_utter: the bot said {_describe_bot(matching[0])} ({wanted})"
+        elif kind == "slot_was_set":
+            missing = [s.describe() for s in data if not self.slot_was_set(s)]
+            if missing:
+                return f"slot_was_set: expected {', '.join(missing)}; {self.slots_set()}"
+        elif kind == "slot_was_not_set":
+            present = [s.describe() for s in data if self.slot_was_set(s)]
+            if present:
+                return f"slot_was_not_set: {', '.join(present)} was set {self.after()}"
+        return None
+
+    def check_flow_end(
+        self, kind: str, data: dict[str, Any], events: list[dict[str, Any]]
+    ) -> str | None:
+        ended = [e for e in events if e.get("event") == kind]
+        for event in ended:
+            if event.get("flow_id") == data["flow_id"] and data["flow_step_id"] in (
+                None,
+                event.get("step_id"),
+            ):
+                return None
+        expected = f"flow '{data['flow_id']}'"
+        if data["flow_step_id"]:
+            expected += f" at step '{data['flow_step_id']}'"
+        actual = [f"{e.get('flow_id')} at step '{e.get('step_id')}'" for e in ended]
+        verb = kind.removeprefix("flow_")
+        return f"{kind}: expected {expected} to be {verb}; {verb}: {_names(actual)}"
+
+
+def _names(values: list[Any]) -> str:
+    return ", ".join(str(v) for v in values) if values else "none"
+
+
+def _utter_name(event: Mapping[str, Any]) -> str | None:
+    metadata = event.get("metadata") or {}
+    name = metadata.get("utter_action") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _buttons(event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    data = event.get("data") or {}
+    buttons = data.get("buttons") if isinstance(data, dict) else None
+    if not isinstance(buttons, list):
+        return []
+    return [
+        {"title": b.get("title"), "payload": b.get("payload")}
+        for b in buttons
+        if isinstance(b, dict)
+    ]
+
+
+def _describe_bot(event: Mapping[str, Any]) -> str:
+    name = _utter_name(event)
+    text = event.get("text")
+    described = repr(text) if text is not None else "a message without text"
+    return f"{name} ({described})" if name else described
+
+
+def _bot_matches(event: Mapping[str, Any], matcher: Mapping[str, Any]) -> bool:
+    if "utter_name" in matcher and _utter_name(event) != matcher["utter_name"]:
+        return False
+    if "text_matches" in matcher:
+        text = event.get("text")
+        if not isinstance(text, str) or matcher["text_matches"].search(text) is None:
+            return False
+    return "buttons" not in matcher or _buttons(event) == matcher["buttons"]
+
+
+def _describe_matcher(matcher: Mapping[str, Any]) -> str:
+    parts = []
+    if "utter_name" in matcher:
+        parts.append(f"utter_name '{matcher['utter_name']}'")
+    if "text_matches" in matcher:
+        parts.append(f"text matching {matcher['text_matches'].pattern!r}")
+    if "buttons" in matcher:
+        titles = ", ".join(repr(b["title"]) for b in matcher["buttons"])
+        parts.append(f"buttons [{titles}]")
+    return " and ".join(parts)
+
+
+def format_report(results: list[CaseResult]) -> tuple[list[str], str]:
+    """Report lines (one per case, failures indented) and the summary line."""
+    lines: list[str] = []
+    for result in results:
+        status = "PASSED" if result.passed else "FAILED"
+        lines.append(f"{status} {result.file}::{result.name}")
+        lines.extend(f"  {failure}" for failure in result.failures)
+    passed = sum(1 for r in results if r.passed)
+    return lines, f"{passed} passed, {len(results) - passed} failed"

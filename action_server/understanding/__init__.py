@@ -1,0 +1,1 @@
+"""Turning a user message into commands for the dialogue engine."""
