@@ -35,11 +35,11 @@ from action_server.understanding.commands import (
     CannotHandle,
     Command,
     CommandSource,
-    DefaultCommandSource,
     Restart,
     SetSlot,
     StartFlow,
 )
+from action_server.understanding.slash import DefaultCommandSource
 
 if TYPE_CHECKING:
     from action_server.client.action_client import ActionClient

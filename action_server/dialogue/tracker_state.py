@@ -11,12 +11,8 @@ from typing import Any
 from action_server.dialogue.stack import DialogueStack
 from action_server.stores.store import ConversationState
 from action_server.understanding.commands import (
-    CancelFlow,
     CannotHandle,
     Command,
-    Restart,
-    SetSlot,
-    StartFlow,
 )
 
 __all__ = ["command_dict", "intent_of", "tracker_dict"]
@@ -57,12 +53,5 @@ def intent_of(text: str, commands: list[Command]) -> str | None:
 
 
 def command_dict(command: Command) -> dict[str, Any]:
-    if isinstance(command, StartFlow):
-        return {"command": "start flow", "flow": command.flow_id}
-    if isinstance(command, SetSlot):
-        return {"command": "set slot", "name": command.name, "value": command.value}
-    if isinstance(command, CancelFlow):
-        return {"command": "cancel flow"}
-    if isinstance(command, Restart):
-        return {"command": "restart"}
-    return {"command": "cannot handle", "reason": getattr(command, "reason", None)}
+    """The command as Rasa stores it in a user event's ``parse_data.commands``."""
+    return command.to_dict()

@@ -11,13 +11,11 @@ from action_server.stores.store import ConversationState
 from action_server.understanding.commands import (
     CancelFlow,
     CannotHandle,
-    DefaultCommandSource,
-    PayloadError,
     Restart,
     SetSlot,
     StartFlow,
-    parse_payload,
 )
+from action_server.understanding.slash import DefaultCommandSource, PayloadError, parse_payload
 
 SRC = SourceRef("flows.yml", 1, 1)
 

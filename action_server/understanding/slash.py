@@ -1,0 +1,166 @@
+"""Slash payloads and the default command source (button payloads, intents, answers), no NLU.
+
+A *command source* turns one user message into commands (``commands.py``) the engine applies
+before advancing the dialogue stack; the default source understands, without any NLU:
+
+- ``/SetSlots(slot=value, other="quoted, value")`` - Rasa's button payload for slots;
+- ``/StartFlow(flow_id)`` - start a flow (subject to its guard);
+- ``/CancelFlow`` (or ``/CancelFlow()``) - cancel the running flow. Plain words such as
+  "cancel" are deliberately *not* commands: without NLU they would hijack answers like a
+  restaurant called "Stop";
+- ``/restart`` - forget the conversation and start over;
+- ``/intent_name`` or ``/intent_name{"entity": "value"}`` - starts the flows whose
+  ``nlu_trigger`` names the intent; entities naming domain slots become slot values;
+- any other text answers the collect step that is waiting; with nothing to answer it yields
+  ``CannotHandle`` and the engine says it did not understand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from action_server.flows.model import FlowProject
+from action_server.stores.store import ConversationState
+from action_server.understanding.commands import (
+    CancelFlow,
+    CannotHandle,
+    Command,
+    Restart,
+    SetSlot,
+    StartFlow,
+    collecting_slot,
+)
+
+__all__ = ["DefaultCommandSource", "PayloadError", "parse_payload"]
+
+
+_CALL = re.compile(r"^/(SetSlots|StartFlow|CancelFlow)\s*(?:\((.*)\))?\s*$", re.DOTALL)
+_INTENT = re.compile(r"^/([A-Za-z_][\w\-.]*)\s*(\{.*\})?\s*$", re.DOTALL)
+_NAME = re.compile(r"^[A-Za-z_][\w\-.]*$")
+
+
+class PayloadError(ValueError):
+    """A ``/...`` payload that does not parse; the message quotes the payload."""
+
+
+def _split_arguments(text: str, payload: str) -> list[str]:
+    """Split on commas outside quotes; quotes are kept for ``_unquote``."""
+    parts: list[str] = []
+    current: list[str] = []
+    quote: str | None = None
+    for char in text:
+        if quote:
+            current.append(char)
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+            current.append(char)
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if quote:
+        raise PayloadError(f"unterminated {quote} quote in {payload!r}")
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _parse_set_slots(arguments: str, payload: str) -> list[Command]:
+    commands: list[Command] = []
+    for part in _split_arguments(arguments, payload):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or not _NAME.match(name):
+            raise PayloadError(f"expected slot=value, got {part!r} in {payload!r}")
+        commands.append(SetSlot(name, _unquote(value.strip())))
+    if not commands:
+        raise PayloadError(f"no slot=value pairs in {payload!r}")
+    return commands
+
+
+def _parse_start_flow(arguments: str, payload: str) -> list[Command]:
+    parts = _split_arguments(arguments, payload)
+    if len(parts) != 1:
+        raise PayloadError(f"expected one flow id in {payload!r}")
+    name, sep, value = parts[0].partition("=")
+    flow_id = _unquote(value.strip() if sep else name.strip())
+    if not flow_id:
+        raise PayloadError(f"expected one flow id in {payload!r}")
+    return [StartFlow(flow_id)]
+
+
+def parse_payload(text: str, project: FlowProject) -> list[Command] | None:
+    """Commands for a ``/...`` payload; None when ``text`` is not a payload at all.
+
+    Raises PayloadError for a payload that looks like a command but does not parse.
+    """
+    text = text.strip()
+    if not text.startswith("/"):
+        return None
+    call = _CALL.match(text)
+    if call:
+        name, arguments = call.group(1), call.group(2) or ""
+        if name == "CancelFlow":
+            if arguments.strip():
+                raise PayloadError(f"/CancelFlow takes no arguments, got {text!r}")
+            return [CancelFlow()]
+        if name == "SetSlots":
+            return _parse_set_slots(arguments, text)
+        return _parse_start_flow(arguments, text)
+    if text.split("(", 1)[0] in ("/SetSlots", "/StartFlow", "/CancelFlow"):
+        raise PayloadError(f"missing closing ')' in {text!r}")
+    if text == "/restart":
+        return [Restart()]
+    intent = _INTENT.match(text)
+    if not intent:
+        return None
+    return _intent_commands(intent.group(1), intent.group(2), text, project)
+
+
+def _intent_commands(
+    intent: str, entities_json: str | None, payload: str, project: FlowProject
+) -> list[Command]:
+    commands: list[Command] = []
+    if entities_json:
+        try:
+            entities = json.loads(entities_json)
+        except json.JSONDecodeError as exc:
+            raise PayloadError(f"entities in {payload!r} are not valid JSON: {exc.msg}") from None
+        if not isinstance(entities, dict):
+            raise PayloadError(f"entities in {payload!r} must be a JSON object")
+        commands.extend(
+            SetSlot(name, value) for name, value in entities.items() if name in project.domain.slots
+        )
+    flows = project.flows_triggered_by(intent)
+    if flows:
+        commands.append(StartFlow(flows[0].id))
+    elif not commands:
+        commands.append(CannotHandle(f"no flow is triggered by intent '{intent}'"))
+    return commands
+
+
+class DefaultCommandSource:
+    """Payloads and plain answers, no NLU (see the module docstring)."""
+
+    async def parse(
+        self, text: str, state: ConversationState, project: FlowProject
+    ) -> list[Command]:
+        try:
+            commands = parse_payload(text, project)
+        except PayloadError as exc:
+            return [CannotHandle(str(exc))]
+        if commands is not None:
+            return commands
+        slot = collecting_slot(state, project)
+        if slot is not None:
+            return [SetSlot(slot, text.strip(), is_answer=True)]
+        return [CannotHandle()]
