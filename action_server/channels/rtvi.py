@@ -12,6 +12,13 @@ Services offered to ``describe-actions`` / ``action``:
 
 ``client-message`` ``{t, d}`` runs the action named by ``t`` (``name`` for our service,
 ``service:action`` for any) with ``d`` as its arguments object, answered by ``server-response``.
+
+Protocol 1.x/2.x: ``client-ready`` gets ``bot-ready`` with the negotiated version; ``send-text``
+and ``dtmf`` are user turns in the flow engine, answered by ``user-transcription`` and the bot
+output events (see ``rtvi_models.bot_output_messages``); ``disconnect-bot`` closes the socket;
+``ui-*`` messages are accepted and ignored. On the WebSocket, binary frames are pipecat's
+protobuf ``Frame`` (``rtvi_frames``) and are answered in kind; text frames are plain JSON.
+``POST /rtvi/start`` answers ``startBotAndConnect`` with the connection params.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import orjson
 from pydantic import ValidationError
@@ -28,6 +37,7 @@ from sanic import Blueprint, HTTPResponse, Request
 
 from action_server.channels import rtvi_models as wire
 from action_server.channels.rest import json_response
+from action_server.channels.rtvi_frames import FrameError, decode_frame, encode_message
 from action_server.constants import RASA_PROTOCOL_VERSION
 from action_server.exceptions import ActionFailed, ActionTimeout, InvalidActionCall
 from action_server.executor.arguments import (
@@ -49,7 +59,7 @@ if TYPE_CHECKING:
     from action_server.dialogue.engine import FlowEngine
     from action_server.executor import ActionExecutor
 
-__all__ = ["ACTIONS_SERVICE", "RtviDispatcher", "rtvi_blueprint"]
+__all__ = ["ACTIONS_SERVICE", "RtviDispatcher", "RtviReply", "rtvi_blueprint"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +73,14 @@ _ACTION_ERRORS = (
     ActionFailed,
     InvalidActionCall,
 )
+
+
+@dataclass
+class RtviReply:
+    """The messages answering one client message, and whether the session is over."""
+
+    messages: list[dict[str, Any]]
+    close: bool = False
 
 
 class RtviActionError(Exception):
@@ -130,31 +148,63 @@ class RtviDispatcher:
 
     # -- messages
 
-    async def handle(self, data: Any, conversation_id: str) -> list[dict[str, Any]]:
+    async def handle(self, data: Any, conversation_id: str) -> RtviReply:
         """The response messages (zero or more) to one decoded client message."""
         try:
             message = _parse(data)
         except wire.RtviMessageError as exc:
-            return [wire.error_message(str(exc))]
+            return RtviReply([wire.error_message(str(exc))])
         kind, message_id = message.type, message.id
         try:
-            if kind == "describe-actions":
-                return [wire.actions_available(message_id, self.describe())]
-            if kind == "action":
-                run = _model(wire.ActionRun, message.data, "data")
-                result = await self.run(run.service, run.action, run.values(), conversation_id)
-                return [wire.action_response(message_id, result)]
+            if kind == "client-ready":
+                version = wire.negotiate_version(message.data)
+                return RtviReply(
+                    [wire.bot_ready(message_id, version, {"library": "action_server"})]
+                )
             if kind == "client-message":
                 client = _model(wire.ClientMessage, message.data, "data")
                 service, name = _split_action(client.t)
                 values = _arguments_object(client.d)
                 result = await self.run(service, name, values, conversation_id)
-                return [wire.server_response(message_id, client.t, result)]
-            if kind == "client-ready":
-                return [wire.bot_ready(message_id, {"library": "action_server"})]
-            return [wire.error_response(message_id, f"Unsupported type {kind}")]
+                return RtviReply([wire.server_response(message_id, client.t, result)])
+            if kind == "send-text":
+                text = _send_text_content(message.data)
+                return RtviReply(await self._user_turn(conversation_id, text, {}))
+            if kind == "dtmf":
+                try:
+                    digits = wire.dtmf_digits(message.data)
+                except ValueError as exc:
+                    raise RtviActionError(f"Invalid message: {exc}") from None
+                return RtviReply(await self._user_turn(conversation_id, digits, {"dtmf": digits}))
+            if kind == "disconnect-bot":
+                return RtviReply([], close=True)
+            if kind.startswith("ui-"):
+                return RtviReply([])  # UI events/snapshots: nothing in a flow listens to them
+            if kind == "describe-actions":
+                return RtviReply([wire.actions_available(message_id, self.describe())])
+            if kind == "action":
+                run = _model(wire.ActionRun, message.data, "data")
+                result = await self.run(run.service, run.action, run.values(), conversation_id)
+                return RtviReply([wire.action_response(message_id, result)])
+            return RtviReply([wire.error_response(message_id, f"Unsupported type {kind}")])
         except RtviActionError as exc:
-            return [wire.error_response(message_id, str(exc))]
+            return RtviReply([wire.error_response(message_id, str(exc))])
+
+    async def _user_turn(
+        self, conversation_id: str, text: str, extra: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """A user turn through the flow engine: the transcription, then the bot's output."""
+        if self.engine is None:
+            raise RtviActionError("there is no flow engine to send text to")
+        metadata: dict[str, Any] = {"input_channel": INPUT_CHANNEL}
+        if extra:
+            metadata[INPUT_CHANNEL] = extra
+        stamp = datetime.now(timezone.utc).isoformat()
+        result = await self._guard(self.engine.handle(conversation_id, text, metadata), "send-text")
+        out = [wire.user_transcription(text, conversation_id, stamp)]
+        for bot_message in result.messages:
+            out.extend(wire.bot_output_messages(bot_message))
+        return out
 
     async def run(
         self, service: str, action: str, values: dict[str, Any], conversation_id: str
@@ -271,6 +321,13 @@ def _model(model: type[Any], data: Any, where: str) -> Any:
         ) from None
 
 
+def _send_text_content(data: Any) -> str:
+    content = data.get("content") if isinstance(data, Mapping) else None
+    if not isinstance(content, str) or not content.strip():
+        raise RtviActionError("Invalid message: data.content must be a non-empty string")
+    return content
+
+
 def _split_action(t: str) -> tuple[str, str]:
     service, sep, action = t.partition(":")
     return (service, action) if sep else (ACTIONS_SERVICE, t)
@@ -301,17 +358,44 @@ def rtvi_blueprint(dispatcher: RtviDispatcher) -> Blueprint:
     async def websocket(request: Request, ws: Any) -> None:
         # Without an id every socket is a conversation of its own.
         conversation_id = request.args.get("conversation_id") or str(uuid.uuid4())
+        binary = False  # answer in the framing the client used last
         while True:
             raw = await ws.recv()
             if raw is None:
                 return
+            binary = isinstance(raw, bytes)
             try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                await ws.send(_text(wire.error_message(f"message is not valid JSON: {exc}")))
+                data = _decode(raw)
+            except ValueError as exc:
+                await ws.send(_encode(wire.error_message(str(exc)), binary))
                 continue
-            for response in await _answer(dispatcher, data, conversation_id):
-                await ws.send(_text(response))
+            if data is _SKIP:
+                continue
+            reply = await _answer(dispatcher, data, conversation_id)
+            for response in reply.messages:
+                await ws.send(_encode(response, binary))
+            if reply.close:
+                await ws.close()
+                return
+
+    async def start(request: Request) -> HTTPResponse:
+        """Connection params for ``startBotAndConnect``: only ``wsUrl`` and ``token``."""
+        body: Any = {}
+        if request.body:
+            try:
+                body = orjson.loads(request.body)
+            except orjson.JSONDecodeError as exc:
+                return json_response({"error": f"the body is not valid JSON: {exc}"}, 400)
+        conversation_id = body.get("conversation_id") if isinstance(body, dict) else None
+        if conversation_id is not None and not isinstance(conversation_id, str):
+            return json_response({"error": "'conversation_id' must be a string"}, 400)
+        scheme = "wss" if request.scheme in ("https", "wss") else "ws"
+        query = urlencode({"conversation_id": conversation_id or str(uuid.uuid4())})
+        params = {"wsUrl": f"{scheme}://{request.host}{blueprint.url_prefix}?{query}"}
+        token = _request_token(request)
+        if token:
+            params["token"] = token  # the socket is checked like any request: pass it on
+        return json_response(params)
 
     async def http_action(request: Request) -> HTTPResponse:
         try:
@@ -329,17 +413,16 @@ def rtvi_blueprint(dispatcher: RtviDispatcher) -> Blueprint:
         conversation_id = conversation_id or str(uuid.uuid4())
         responses: list[dict[str, Any]] = []
         for message in actions:
-            responses.extend(await _answer(dispatcher, message, conversation_id))
+            responses.extend((await _answer(dispatcher, message, conversation_id)).messages)
         return json_response(responses)
 
     blueprint.add_websocket_route(websocket, "", name="websocket")
     blueprint.add_route(http_action, "/action", methods=["POST"], name="action")
+    blueprint.add_route(start, "/start", methods=["POST"], name="start")
     return blueprint
 
 
-async def _answer(
-    dispatcher: RtviDispatcher, data: Any, conversation_id: str
-) -> list[dict[str, Any]]:
+async def _answer(dispatcher: RtviDispatcher, data: Any, conversation_id: str) -> RtviReply:
     try:
         return await dispatcher.handle(data, conversation_id)
     except Exception:  # the socket must stay open whatever happens
@@ -347,9 +430,40 @@ async def _answer(
         message_id = data.get("id") if isinstance(data, dict) else None
         error = "internal error while handling the message (see the server log)"
         if isinstance(message_id, str):
-            return [wire.error_response(message_id, error)]
-        return [wire.error_message(error)]
+            return RtviReply([wire.error_response(message_id, error)])
+        return RtviReply([wire.error_message(error)])
 
 
-def _text(message: dict[str, Any]) -> str:
-    return orjson.dumps(message).decode()
+_SKIP = object()  # a frame that carries no RTVI message (microphone audio): nothing to answer
+
+
+def _decode(raw: bytes | str) -> Any:
+    """The decoded JSON of a text frame or of a protobuf ``MessageFrame``; ValueError if bad."""
+    if isinstance(raw, bytes):
+        try:
+            frame = decode_frame(raw)
+        except FrameError as exc:
+            raise ValueError(f"binary message is not a pipecat Frame: {exc}") from None
+        if frame.kind != "message":
+            return _SKIP
+        raw = frame.data or ""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"message is not valid JSON: {exc}") from None
+
+
+def _encode(message: dict[str, Any], binary: bool) -> bytes | str:
+    text = orjson.dumps(message).decode()
+    return encode_message(text) if binary else text
+
+
+def _request_token(request: Request) -> str | None:
+    """The shared token this request carried (query, ``X-API-TOKEN`` or Bearer), if any."""
+    token = request.args.get("token") or request.headers.get("x-api-token")
+    if token:
+        return str(token)
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None

@@ -1,4 +1,4 @@
-"""Shared-token authentication, as Rasa sends it (`?token=...`) or as a Bearer header."""
+"""Shared-token authentication: `?token=...` (Rasa), a Bearer header, or `X-API-TOKEN` (sipgate)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ class TokenAuth:
         query_token = request.args.get("token")
         if query_token:
             found.append(query_token)
+        api_token = request.headers.get("x-api-token")  # sipgate AI Flow's shared secret
+        if api_token:
+            found.append(api_token)
         header = request.headers.get("authorization", "")
         if header[: len(_BEARER)].lower() == _BEARER:
             found.append(header[len(_BEARER) :].strip())
