@@ -12,6 +12,7 @@ import httpx
 import pytest
 import websockets
 
+from action_server.channels.rtvi_frames import decode_frame, encode_message
 from tests.helpers import ServerProcess
 
 TIMEOUT = 10.0
@@ -226,11 +227,147 @@ async def test_conversation_send_text_and_tts_say_drive_the_conversation(
     assert answer["data"]["d"]["responses"][0]["text"] == f"{conversation_id}: {len(events)} events"
 
 
-async def test_client_ready_answers_bot_ready(ws: Any) -> None:
-    answer = await ask(ws, rtvi("client-ready", "r-1", {"version": "1.0.0"}))
-    assert answer["type"] == "bot-ready"
-    assert answer["id"] == "r-1"
-    assert answer["data"]["version"] == "1.0.0"
+@pytest.mark.parametrize(
+    ("client_version", "bot_version"),
+    [
+        ("1.0.0", "1.0.0"),
+        ("1.2.0", "1.0.0"),
+        ("2.0.0", "2.1.0"),
+        ("2.1.0", "2.1.0"),
+        ("3.0.0", "2.1.0"),
+        ("0.3.0", "1.0.0"),
+        (None, "1.0.0"),
+    ],
+)
+async def test_client_ready_answers_bot_ready_with_the_negotiated_version(
+    ws: Any, client_version: str | None, bot_version: str
+) -> None:
+    data = {"about": {"library": "test"}}
+    if client_version is not None:
+        data["version"] = client_version
+    answer = await ask(ws, rtvi("client-ready", "r-1", data))
+    assert answer == {
+        "label": "rtvi-ai",
+        "type": "bot-ready",
+        "id": "r-1",
+        "data": {"version": bot_version, "about": {"library": "action_server"}},
+    }
+
+
+async def ask_binary(ws: Any, message: dict[str, Any] | bytes) -> dict[str, Any]:
+    await ws.send(message if isinstance(message, bytes) else encode_message(json.dumps(message)))
+    raw = await asyncio.wait_for(ws.recv(), TIMEOUT)
+    assert isinstance(raw, bytes), f"expected a binary frame, got {raw!r}"
+    frame = decode_frame(raw)
+    assert frame.kind == "message" and frame.data is not None
+    answer: dict[str, Any] = json.loads(frame.data)
+    return answer
+
+
+async def test_binary_protobuf_frames_are_answered_in_kind(ws: Any) -> None:
+    answer = await ask_binary(ws, rtvi("client-ready", "b-1", {"version": "2.1.0"}))
+    assert (answer["type"], answer["id"], answer["data"]["version"]) == (
+        "bot-ready",
+        "b-1",
+        "2.1.0",
+    )
+    # Microphone audio frames carry no RTVI message: skipped, the next message is answered.
+    await ws.send(b"\x12\x04\x1a\x02\x00\x00")
+    answer = await ask_binary(
+        ws, rtvi("client-message", "b-2", {"t": "action_lookup_order", "d": {"order_id": 3}})
+    )
+    assert answer["data"]["d"]["responses"][0]["text"] == "Order 3 has shipped."
+    answer = await ask_binary(ws, b"\x22\x09\x0a\x07{broken")
+    assert answer["type"] == "error"
+    assert "message is not valid JSON" in answer["data"]["error"]
+    answer = await ask_binary(ws, b"\x22\xff")
+    assert (
+        "binary message is not a pipecat Frame: Frame: truncated varint" in answer["data"]["error"]
+    )
+    # A text frame switches the answers back to text.
+    assert (await ask(ws, rtvi("describe-actions", "b-3")))["id"] == "b-3"
+
+
+async def test_send_text_runs_a_turn_and_pushes_the_bot_output(
+    ws: Any, conversation_id: str
+) -> None:
+    await ws.send(json.dumps(rtvi("send-text", "t-1", {"content": "/book", "options": {}})))
+    answers = [json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)) for _ in range(5)]
+    assert [a["type"] for a in answers] == [
+        "user-transcription",
+        "bot-llm-started",
+        "bot-llm-text",
+        "bot-llm-stopped",
+        "bot-output",
+    ]
+    assert answers[0]["data"]["text"] == "/book"
+    assert answers[0]["data"]["final"] is True
+    assert answers[0]["data"]["user_id"] == conversation_id
+    assert answers[2]["data"] == {"text": "For how many people?"}
+    assert answers[4]["data"] == {
+        "text": "For how many people?",
+        "aggregated_by": "sentence",
+        "spoken": False,
+        "will_be_spoken": False,
+    }
+    # Protocol 2.0 clients send one {button} per key.
+    await ws.send(json.dumps(rtvi("dtmf", "t-2", {"button": "6"})))
+    answers = [json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)) for _ in range(5)]
+    assert answers[0]["data"]["text"] == "6"
+    assert answers[4]["data"]["text"] == "Noted: 6 people."
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "error"),
+    [
+        ("send-text", {"options": {}}, "Invalid message: data.content must be a non-empty string"),
+        ("send-text", {"content": "  "}, "Invalid message: data.content must be a non-empty"),
+        ("dtmf", {"buttons": ["1", "A"]}, "Invalid message: data.buttons: 'A' is not a DTMF key"),
+        ("dtmf", {"buttons": []}, "Invalid message: data.buttons must be a non-empty list"),
+        ("dtmf", {}, "Invalid message: data.buttons: Field required"),
+        ("dtmf", "1", "Invalid message: data must be an object with 'buttons'"),
+    ],
+)
+async def test_bad_send_text_and_dtmf_answer_error_response(
+    ws: Any, kind: str, data: Any, error: str
+) -> None:
+    answer = await ask(ws, rtvi(kind, "x-1", data))
+    assert answer["type"] == "error-response"
+    assert answer["id"] == "x-1"
+    assert answer["data"]["error"].startswith(error)
+
+
+async def test_ui_messages_are_accepted_without_an_answer(ws: Any) -> None:
+    for kind in ("ui-event", "ui-snapshot", "ui-cancel-job-group"):
+        await ws.send(json.dumps(rtvi(kind, f"{kind}-1", {"event": "click"})))
+    assert (await ask(ws, rtvi("describe-actions", "after-ui")))["id"] == "after-ui"
+
+
+async def test_disconnect_bot_closes_the_socket(ws: Any) -> None:
+    await ws.send(json.dumps(rtvi("disconnect-bot", "q-1", {})))
+    with pytest.raises(websockets.ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), TIMEOUT)
+
+
+def test_start_endpoint_answers_only_connection_params(server: ServerProcess) -> None:
+    with server.client() as http:
+        params = http.post("/rtvi/start", json={"conversation_id": "abc 1"}).json()
+        assert params == {
+            "wsUrl": server.url.replace("http://", "ws://") + "/rtvi?conversation_id=abc+1"
+        }
+        fresh = http.post("/rtvi/start").json()
+        assert fresh["wsUrl"].startswith(
+            server.url.replace("http://", "ws://") + "/rtvi?conversation_id="
+        )
+        assert fresh["wsUrl"] != http.post("/rtvi/start").json()["wsUrl"]
+        with_token = http.post("/rtvi/start", headers={"Authorization": "Bearer t0k"}).json()
+        assert with_token["token"] == "t0k"
+        bad = http.post("/rtvi/start", json={"conversation_id": 5})
+        assert bad.status_code == 400
+        assert bad.json() == {"error": "'conversation_id' must be a string"}
+        bad = http.post("/rtvi/start", content=b"{")
+        assert bad.status_code == 400
+        assert "not valid JSON" in bad.json()["error"]
 
 
 def test_http_fallback_answers_the_same_messages_as_a_list(server: ServerProcess) -> None:
