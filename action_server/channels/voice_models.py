@@ -1,9 +1,11 @@
 """Wire models of the voice event webhook: events a phone platform sends, actions we answer.
 
-The shapes follow the phone-bot event/action protocol (sipgate AI Flow style): every event has
-a ``type`` and a ``session`` whose ``id`` is our conversation id; every action carries the
-``session_id`` and a ``type``. Validation happens here, at the edge; ``parse_event`` turns a
-pydantic error into one sentence naming the field.
+The shapes follow sipgate AI Flow's documented events and actions: every event has a ``type``
+and a ``session`` whose ``id`` is our conversation id; every action carries the ``session_id``
+and a ``type``. Validation happens here, at the edge; ``parse_event`` turns a pydantic error
+into one sentence naming the field. Event types we do not act on (``sms_failed``, the
+deprecated ``user_barge_in``, future ones) parse to ``IgnoredEvent``: the contract is to answer
+every event with an action or 204, never with an error.
 """
 
 from __future__ import annotations
@@ -11,16 +13,30 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 import wave
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "EVENT_TYPES",
+    "PASSTHROUGH_ACTIONS",
     "AudioAction",
     "BargeInAction",
+    "BargeInConfig",
+    "IgnoredEvent",
     "HangupAction",
+    "SendSmsAction",
     "SpeakAction",
     "TransferAction",
     "VoiceAction",
@@ -28,6 +44,7 @@ __all__ = [
     "VoiceEventError",
     "VoiceSession",
     "check_wav",
+    "normalise_number",
     "parse_event",
 ]
 
@@ -49,7 +66,8 @@ class VoiceSession(_Wire):
     id: str = Field(min_length=1)
     account_id: str | None = None
     phone_number: str | None = None
-    direction: Literal["inbound", "outbound"] | None = None
+    # Documented: "inbound" / "outbound"; anything else a platform adds must not break a call.
+    direction: str | None = None
     from_phone_number: str | None = None
     to_phone_number: str | None = None
 
@@ -66,6 +84,14 @@ class UserSpeak(_Event):
     type: Literal["user_speak"]
     text: str
     barged_in: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_transcript_field(cls, data: Any) -> Any:
+        # Older payloads name the recognised text ``transcript``.
+        if isinstance(data, dict) and "text" not in data and "transcript" in data:
+            return {**data, "text": data["transcript"]}
+        return data
 
 
 class UserSpeechStarted(_Event):
@@ -119,6 +145,14 @@ EVENT_TYPES: tuple[str, ...] = (
 _EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(VoiceEvent)
 
 
+@dataclass(frozen=True)
+class IgnoredEvent:
+    """An event of a type we do not act on; answered with 204 (HTTP) or nothing (WebSocket)."""
+
+    type: str
+    session_id: str | None
+
+
 def parse_event(data: Any) -> Any:
     """Validate one decoded JSON event; ``VoiceEventError`` names the problem."""
     if not isinstance(data, dict):
@@ -127,9 +161,9 @@ def parse_event(data: Any) -> Any:
     if kind is None:
         raise VoiceEventError("the event has no 'type'")
     if kind not in EVENT_TYPES:
-        raise VoiceEventError(
-            f"unknown event type {kind!r} (expected one of {', '.join(EVENT_TYPES)})"
-        )
+        session = data.get("session")
+        session_id = session.get("id") if isinstance(session, dict) else None
+        return IgnoredEvent(str(kind), session_id if isinstance(session_id, str) else None)
     if "session" not in data:
         raise VoiceEventError(f"event '{kind}' has no 'session'")
     try:
@@ -167,15 +201,32 @@ class _Action(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+class BargeInConfig(BaseModel):
+    """How the caller may interrupt a ``speak``/``audio`` (sipgate's four strategies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Literal["none", "manual", "minimum_characters", "immediate"]
+    minimum_characters: int | None = Field(default=None, ge=1)
+    allow_after_ms: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _characters_only_for_their_strategy(self) -> BargeInConfig:
+        if self.minimum_characters is not None and self.strategy != "minimum_characters":
+            raise ValueError("minimum_characters applies only to strategy 'minimum_characters'")
+        return self
+
+
 class SpeakAction(_Action):
     """Say ``text`` or ``ssml`` (never both)."""
 
     type: Literal["speak"] = "speak"
     text: str | None = None
     ssml: str | None = None
-    barge_in: dict[str, Any] | None = None
+    barge_in: BargeInConfig | None = None
     user_input_timeout_seconds: float | None = None
     tts: dict[str, Any] | None = None
+    vad: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _text_or_ssml(self) -> SpeakAction:
@@ -189,7 +240,7 @@ class AudioAction(_Action):
 
     type: Literal["audio"] = "audio"
     audio: str
-    barge_in: dict[str, Any] | None = None
+    barge_in: BargeInConfig | None = None
     user_input_timeout_seconds: float | None = None
 
 
@@ -197,18 +248,92 @@ class HangupAction(_Action):
     type: Literal["hangup"] = "hangup"
 
 
+_NUMBER_SEPARATORS = re.compile(r"[\s\-/().]")
+
+
+def normalise_number(value: Any) -> str:
+    """E.164 digits without ``+`` (sipgate's documented form): ``+49 30 1234-567`` -> ``49301234567``.
+
+    ``00`` as an international prefix is dropped too; anything but digits is a ValueError.
+    """
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ValueError(f"a phone number must be a string, got {value!r}")
+    number = _NUMBER_SEPARATORS.sub("", str(value))
+    if number.startswith("+"):
+        number = number[1:]
+    elif number.startswith("00"):
+        number = number[2:]
+    if not number.isdigit() or not 3 <= len(number) <= 15:
+        raise ValueError(f"{value!r} is not a phone number (E.164: up to 15 digits)")
+    return number
+
+
 class TransferAction(_Action):
     type: Literal["transfer"] = "transfer"
-    target_phone_number: str = Field(min_length=1)
-    caller_id_name: str | None = None
-    caller_id_number: str | None = None
+    target_phone_number: str
+    caller_id_name: str = Field(min_length=1)
+    caller_id_number: str
+    timeout: int | None = Field(default=None, ge=5, le=120)
+
+    @field_validator("target_phone_number", "caller_id_number", mode="before")
+    @classmethod
+    def _e164(cls, value: Any) -> str:
+        return normalise_number(value)
 
 
 class BargeInAction(_Action):
+    """Stop the playback now (for speech whose barge-in strategy is ``manual``)."""
+
     type: Literal["barge_in"] = "barge_in"
 
 
-VoiceAction = Union[SpeakAction, AudioAction, HangupAction, TransferAction, BargeInAction]
+class SendSmsAction(_Action):
+    type: Literal["send_sms"] = "send_sms"
+    phone_number: str
+    message: str = Field(min_length=1)
+
+    @field_validator("phone_number", mode="before")
+    @classmethod
+    def _e164(cls, value: Any) -> str:
+        return normalise_number(value)
+
+
+class _PassthroughAction(_Action):
+    """Newer actions whose options we hand through unchanged from a bot message's ``custom``."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class MixAudioAction(_PassthroughAction):
+    type: Literal["mix_audio"] = "mix_audio"
+
+
+class ConfigureTranscriptionAction(_PassthroughAction):
+    type: Literal["configure_transcription"] = "configure_transcription"
+
+
+class ConfigureVoiceToVoiceAction(_PassthroughAction):
+    type: Literal["configure_voice_to_voice"] = "configure_voice_to_voice"
+
+
+PASSTHROUGH_ACTIONS: dict[str, type[_Action]] = {
+    "mix_audio": MixAudioAction,
+    "configure_transcription": ConfigureTranscriptionAction,
+    "configure_voice_to_voice": ConfigureVoiceToVoiceAction,
+    "send_sms": SendSmsAction,
+}
+
+VoiceAction = Union[
+    SpeakAction,
+    AudioAction,
+    HangupAction,
+    TransferAction,
+    BargeInAction,
+    SendSmsAction,
+    MixAudioAction,
+    ConfigureTranscriptionAction,
+    ConfigureVoiceToVoiceAction,
+]
 
 
 def check_wav(data: str) -> None:

@@ -89,6 +89,8 @@ class VoiceConfig(_Model):
     start_flow: str | None = None
     timeout_flow: str | None = None
     user_input_timeout_seconds: float | None = None
+    # Answer with every action of a turn at once (a JSON array) instead of one per event.
+    action_arrays: bool = False
 
     @field_validator("user_input_timeout_seconds")
     @classmethod

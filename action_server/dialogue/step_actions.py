@@ -9,8 +9,9 @@ Built-ins:
 - ``end_conversation``: optional goodbye ``text``; clears the stack and ends the conversation;
 - ``function``: ``handler: "package.module:function"``, called like any handler;
 - ``transfer``: a ``{"custom": {"type": "transfer", "target": ...}}`` message (a voice channel
-  turns it into a call transfer), optional ``text`` before it; the bot's part is over, so the
-  conversation ends too.
+  turns it into a call transfer), optional ``text`` before it; optional ``caller_id_name``,
+  ``caller_id_number``, ``timeout`` (5-120 s) and ``fallback_text`` (said if the transfer
+  fails) go into ``custom`` too; the bot's part is over, so the conversation ends too.
 """
 
 from __future__ import annotations
@@ -194,12 +195,29 @@ def _transfer(action: dict[str, Any], context: FlowContext) -> None:
     if target is None or (isinstance(target, str) and not target.strip()):
         raise StepActionError("step action 'transfer' needs a 'target' (a number or address)")
     text = _text(action, required=False)
+    custom: dict[str, Any] = {"type": "transfer", "target": interpolate(target, context.slots)}
+    for key in _TRANSFER_TEXTS:
+        value = action.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or not str(value).strip():
+            raise StepActionError(f"step action 'transfer': '{key}' must be a non-empty string")
+        custom[key] = interpolate(str(value), context.slots)
+    timeout = action.get("timeout")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 5 <= timeout <= 120:
+            raise StepActionError(
+                f"step action 'transfer': 'timeout' must be whole seconds from 5 to 120, "
+                f"got {timeout!r}"
+            )
+        custom["timeout"] = timeout
     if text:
         context.say(text)
-    context.add_message(
-        {"custom": {"type": "transfer", "target": interpolate(target, context.slots)}}
-    )
+    context.add_message({"custom": custom})
     context.end_conversation("transfer")
+
+
+_TRANSFER_TEXTS = ("caller_id_name", "caller_id_number", "fallback_text")
 
 
 def _make_function_handler(registry: StepActionRegistry) -> StepActionHandler:

@@ -208,7 +208,16 @@ async def test_conversation_send_text_and_tts_say_drive_the_conversation(
     assert answer["type"] == "action-response"
     assert answer["data"]["result"] == [
         {"text": "Connecting you to a colleague."},
-        {"custom": {"type": "transfer", "target": "+49301234567"}},
+        {
+            "custom": {
+                "type": "transfer",
+                "target": "+49 30 1234567",
+                "caller_id_name": "Test line",
+                "caller_id_number": "+49301112222",
+                "fallback_text": "Nobody is free right now. What else can I do for you?",
+                "timeout": 30,
+            }
+        },
     ]
     answer = await ask(ws, rtvi("client-message", "s-2", {"t": "tts:say", "d": {"text": "Bye"}}))
     assert answer["data"] == {"t": "tts:say", "d": True}
