@@ -300,7 +300,8 @@ class VoiceChannel:
         elif outstanding is not None and event.type in _USER_INPUT:
             # The caller spoke while the transfer was announced or connecting: it goes on.
             pending = voice.get("pending") or []
-            answer = _Answer([a for a in pending if a.get("type") == "transfer"][:1])
+            transfers = [a for a in pending if a.get("type") == "transfer"][:1]
+            answer = _Answer(transfers, fallback_text=voice.get("transfer_fallback"))
         else:
             answer = await self._guard(session_id, self._dispatch(event))
             if event.type in _USER_INPUT and voice.get("speaking") == "manual":
