@@ -2,9 +2,14 @@
 // against an action server: node driver.mjs <base http url> <conversation id> [token].
 // Prints one JSON line with what the client saw; exits non-zero on any failure.
 // Only browser-only pieces are stubbed: the media manager (no microphone/speaker in Node),
-// `window`/`navigator` (the client reads the user agent) and, on Node < 22, the WHATWG WebSocket global, which comes from undici (the same implementation
-// Node 22 ships as its global).
+// `window`/`navigator` (the client reads the user agent) and, on Node < 22, the WHATWG
+// WebSocket global, which comes from undici (the implementation Node 22 ships as its global).
+// Checked with Node 20 and with Debian bookworm's Node 18.20 (what .ci/run installs).
+import { register } from "node:module";
 import { WebSocket as UndiciWebSocket } from "undici";
+
+// Node 18 (Debian bookworm's) needs to be told the Pipecat ES module builds are ES modules.
+register("./esm-hooks.mjs", import.meta.url);
 
 if (typeof globalThis.WebSocket === "undefined") {
   globalThis.WebSocket = UndiciWebSocket;
@@ -17,6 +22,7 @@ if (typeof globalThis.window === "undefined") {
   globalThis.window = globalThis;
 }
 
+// Imported after the hook is registered (static imports would load first).
 const { PipecatClient, LogLevel, RTVI_PROTOCOL_VERSION } = await import("@pipecat-ai/client-js");
 const { WebSocketTransport } = await import("@pipecat-ai/websocket-transport");
 
@@ -96,52 +102,56 @@ const client = new PipecatClient({
 });
 client.setLogLevel?.(LogLevel.WARN);
 
-const result = { clientProtocol: RTVI_PROTOCOL_VERSION };
-try {
-  const headers = new Headers(token ? { "X-API-TOKEN": token } : {});
-  const ready = await withTimeout(
-    client.startBotAndConnect({
-      endpoint: `${base}/rtvi/start`,
-      headers,
-      requestData: { conversation_id: conversationId },
-    }),
-    "bot-ready",
-  );
-  result.botReady = ready;
-
-  result.order = await client.sendClientRequest(
-    "action_lookup_order", { order_id: 12, express: true }, STEP_TIMEOUT_MS,
-  );
-
+async function main() {
+  const result = { clientProtocol: RTVI_PROTOCOL_VERSION };
   try {
-    await client.sendClientRequest("action_explode", {}, STEP_TIMEOUT_MS);
-    result.explode = "no error";
+    const headers = new Headers(token ? { "X-API-TOKEN": token } : {});
+    const ready = await withTimeout(
+      client.startBotAndConnect({
+        endpoint: `${base}/rtvi/start`,
+        headers,
+        requestData: { conversation_id: conversationId },
+      }),
+      "bot-ready",
+    );
+    result.botReady = ready;
+
+    result.order = await client.sendClientRequest(
+      "action_lookup_order", { order_id: 12, express: true }, STEP_TIMEOUT_MS,
+    );
+
+    try {
+      await client.sendClientRequest("action_explode", {}, STEP_TIMEOUT_MS);
+      result.explode = "no error";
+    } catch (error) {
+      result.explode = error?.data ?? String(error);
+    }
+
+    await client.sendText("/book");
+    result.ask = await waitFor("botOutput", (d) => d.text === "For how many people?", "the question");
+    result.bookTranscript = await waitFor("transcripts", (d) => d.text === "/book", "the transcript");
+
+    client.sendDTMF("4");
+    result.dtmfTranscript = await waitFor("transcripts", (d) => d.text === "4", "the dtmf transcript");
+    result.noted = await waitFor("botOutput", (d) => d.text.startsWith("Noted"), "the answer to dtmf");
+
+    await client.sendText("/media");
+    result.media = await waitFor(
+      "serverMessages", (d) => d?.type === "bot-message" && d.message?.custom?.ssml, "the ssml message",
+    );
+
+    client.disconnectBot();
+    await withTimeout(disconnectedPromise, "disconnect after disconnect-bot");
+    result.disconnected = true;
+    result.seen = seen;
+    console.log(JSON.stringify(result));
+    process.exit(0);
   } catch (error) {
-    result.explode = error?.data ?? String(error);
+    result.failure = error?.stack ?? JSON.stringify(error);
+    result.seen = seen;
+    console.log(JSON.stringify(result));
+    process.exit(1);
   }
-
-  await client.sendText("/book");
-  result.ask = await waitFor("botOutput", (d) => d.text === "For how many people?", "the question");
-  result.bookTranscript = await waitFor("transcripts", (d) => d.text === "/book", "the transcript");
-
-  client.sendDTMF("4");
-  result.dtmfTranscript = await waitFor("transcripts", (d) => d.text === "4", "the dtmf transcript");
-  result.noted = await waitFor("botOutput", (d) => d.text.startsWith("Noted"), "the answer to dtmf");
-
-  await client.sendText("/media");
-  result.media = await waitFor(
-    "serverMessages", (d) => d?.type === "bot-message" && d.message?.custom?.ssml, "the ssml message",
-  );
-
-  client.disconnectBot();
-  await withTimeout(disconnectedPromise, "disconnect after disconnect-bot");
-  result.disconnected = true;
-  result.seen = seen;
-  console.log(JSON.stringify(result));
-  process.exit(0);
-} catch (error) {
-  result.failure = error?.stack ?? JSON.stringify(error);
-  result.seen = seen;
-  console.log(JSON.stringify(result));
-  process.exit(1);
 }
+
+main();
