@@ -197,3 +197,30 @@ def test_bad_events_leave_the_conversation_unchanged(client: httpx.Client) -> No
     after = tracker(client, call)
     assert after["events"] == before["events"]
     assert after["slots"] == before["slots"]
+
+
+def test_queue_is_delivered_on_speech_ended_alone(client: httpx.Client) -> None:
+    """Some TTS models send no assistant_speak: assistant_speech_ended delivers the queue."""
+    call = new_session()
+    action(client, "session_start", call)
+    first = action(client, "user_speak", call, text="/media")
+    assert first["ssml"].startswith("<speak>")
+    delivered = [action(client, "assistant_speech_ended", call) for _ in range(3)]
+    assert [a["type"] for a in delivered] == ["audio", "speak", "speak"]
+    assert delivered[-1] == speak(call, "For how many people?")
+    nothing(client, "assistant_speech_ended", call)
+
+
+def test_unknown_direction_and_event_types_do_not_break_a_call(client: httpx.Client) -> None:
+    call = new_session()
+    start = event("session_start", call)
+    start["session"]["direction"] = "transferred"
+    assert client.post("/webhooks/voice", json=start).json() == speak(
+        call, "Welcome to the test line. For how many people?"
+    )
+    nothing(client, "user_dance", call)
+    response = client.post("/webhooks/voice", json={"type": "sms_failed"})  # not even a session
+    assert response.status_code == 204
+    dtmf = event("dtmf_received", call, digit="3")
+    dtmf["session"]["direction"] = "sideways"
+    assert client.post("/webhooks/voice", json=dtmf).json() == speak(call, "Under which name?")
