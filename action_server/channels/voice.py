@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -250,8 +250,7 @@ class _Answer:
 
     actions: list[dict[str, Any]]
     fallback_text: str | None = None
-    transfer_resolved: bool = False  # a failed transfer was handled, or one went out
-    extra: dict[str, Any] = field(default_factory=dict)
+    transfer_resolved: bool = False  # a failed transfer was handled: forget it
 
 
 class VoiceChannel:
@@ -296,7 +295,7 @@ class VoiceChannel:
         voice = await self._voice(session_id)
         outstanding = voice.get("transfer")
         if outstanding is not None and event.type == "session_start":
-            answer = await self._transfer_failed(event, voice)
+            answer = await self._guard(session_id, self._transfer_failed(event, voice))
         elif outstanding is not None and event.type in _USER_INPUT:
             # The caller spoke while the transfer was announced or connecting: it goes on.
             pending = voice.get("pending") or []

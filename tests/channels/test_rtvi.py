@@ -298,7 +298,7 @@ async def test_binary_protobuf_frames_are_answered_in_kind(ws: Any) -> None:
 
 
 async def test_send_text_runs_a_turn_and_pushes_the_bot_output(
-    ws: Any, conversation_id: str
+    ws: Any, server: ServerProcess, conversation_id: str
 ) -> None:
     await ws.send(json.dumps(rtvi("send-text", "t-1", {"content": "/book", "options": {}})))
     answers = [json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)) for _ in range(5)]
@@ -324,6 +324,11 @@ async def test_send_text_runs_a_turn_and_pushes_the_bot_output(
     answers = [json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)) for _ in range(5)]
     assert answers[0]["data"]["text"] == "6"
     assert answers[4]["data"]["text"] == "Noted: 6 people."
+    with server.client() as http:
+        events = http.get(f"/conversations/{conversation_id}/tracker").json()["events"]
+    users = [e for e in events if e["event"] == "user"]
+    assert [(u["text"], u["input_channel"]) for u in users] == [("/book", "rtvi"), ("6", "rtvi")]
+    assert users[1]["parse_data"]["metadata"]["rtvi"] == {"dtmf": "6"}
 
 
 @pytest.mark.parametrize(
