@@ -13,6 +13,8 @@ import pytest
 import websockets
 
 from action_server.channels.rtvi_frames import decode_frame, encode_message
+from tests.channels.conftest import SERVER_ARGS
+from tests.conftest import ServerFactory
 from tests.helpers import ServerProcess
 
 TIMEOUT = 10.0
@@ -464,3 +466,35 @@ def test_http_fallback_id_is_echoed_even_for_failures(server: ServerProcess) -> 
             "data": {"error": "An exception occurred while running action 'action_explode'."},
         }
     ]
+
+
+@pytest.fixture(scope="module")
+def auth_server(server_factory: ServerFactory) -> ServerProcess:
+    return server_factory(*SERVER_ARGS, "--auth-token", "rtvi-s3cret")
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        ("&token=rtvi-s3cret", {}),
+        ("", {"X-API-TOKEN": "rtvi-s3cret"}),
+        ("", {"Authorization": "Bearer rtvi-s3cret"}),
+    ],
+)
+async def test_socket_auth_by_query_or_header(
+    auth_server: ServerProcess, query: str, headers: dict[str, str]
+) -> None:
+    url = auth_server.url.replace("http://", "ws://") + f"/rtvi?conversation_id=a{query}"
+    async with websockets.connect(url, additional_headers=headers, open_timeout=TIMEOUT) as ws:
+        answer = await ask(ws, rtvi("client-ready", "auth-1", {"version": "2.1.0"}))
+        assert answer["type"] == "bot-ready"
+
+
+async def test_socket_without_the_token_is_refused(auth_server: ServerProcess) -> None:
+    url = auth_server.url.replace("http://", "ws://") + "/rtvi?conversation_id=a&token=wrong"
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(url, open_timeout=TIMEOUT):
+            pass
+    assert refused.value.response.status_code == 401
+    with auth_server.client() as http:
+        assert http.post("/rtvi/start").status_code == 401
