@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # `make run` listens on loopback only; `make run BIND=0.0.0.0` to accept other machines.
 BIND ?= 127.0.0.1
 PORT ?= 5055
+# The web inspector at http://127.0.0.1:$(PORT)/inspect (docs/inspector.md); `make run INSPECT=`
+# turns it off. On a non-loopback BIND it also needs an auth token (ACTION_SERVER_AUTH_TOKEN).
+INSPECT ?= --inspect
 
 .PHONY: install run test lint typecheck bench clean compat
 
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/action-server run --actions actions --flows flows --endpoints endpoints.yml --host $(BIND) -p $(PORT)
+	$(BIN)/action-server run --actions actions --flows flows --endpoints endpoints.yml --host $(BIND) -p $(PORT) $(INSPECT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check action_server actions tests bench

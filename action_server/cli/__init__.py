@@ -46,6 +46,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "action_server.cli.call",  # `action-server call NAME ...`
     "action_server.cli.flows",  # `action-server flows ...` and `run --flows ...`
     "action_server.cli.channels",  # `run --voice-start-flow ...`
+    "action_server.cli.inspector",  # `run --inspect`
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from action_server.flows.model import END, Flow, Step
 
-__all__ = ["flow_to_mermaid", "step_label"]
+__all__ = ["flow_to_mermaid", "node_ids", "step_label"]
 
 _MAX_LABEL = 60
 
@@ -62,10 +62,16 @@ def _node(node_id: str, step: Step) -> str:
     return node_id + shapes.get(step.kind, f"[{label}]")
 
 
-def flow_to_mermaid(flow: Flow) -> str:
-    """``flowchart TD`` text for ``flow``; node ids are s0, s1, ... in step order."""
+def node_ids(flow: Flow) -> dict[str, str]:
+    """The Mermaid node id of each step (s0, s1, ... in step order), and ``END``."""
     ids = {step_id: f"s{index}" for index, step_id in enumerate(flow.steps)}
     ids[END] = "END"
+    return ids
+
+
+def flow_to_mermaid(flow: Flow) -> str:
+    """``flowchart TD`` text for ``flow``; node ids are those of ``node_ids``."""
+    ids = node_ids(flow)
     lines = ["flowchart TD", f'    START(["{_escape(flow.id)}"])']
     for step_id, step in flow.steps.items():
         lines.append("    " + _node(ids[step_id], step))

@@ -55,6 +55,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"dialogue"}),
     frozenset({"channels"}),
     frozenset({"testing"}),
+    frozenset({"inspector"}),
     frozenset({"server"}),
     frozenset(
         {"cli", "__main__", "endpoint", "grpc_server", "grpc_errors", "plugin", "cors", "utils"}
