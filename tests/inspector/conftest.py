@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,36 @@ def shop(
         TOKEN,
         env={"INSPECTOR_SHOP_SECRET": SECRET},
     )
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test item, so fixtures know whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from tests.inspector.browser import start_chromium
+
+    driver = start_chromium()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser(chromium: Any, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """The shared Chromium; on failure, screenshots of every view go to the test's tmp_path."""
+    from tests.inspector.browser import save_screenshots
+
+    chromium.delete_all_cookies()
+    yield chromium
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        saved = save_screenshots(chromium, tmp_path / "screenshots")
+        print("screenshots:", *saved, sep="\n  ")
