@@ -59,7 +59,7 @@ def configure_run(args: argparse.Namespace, settings: ServerSettings) -> None:
 
 def _test_paths(flows: list[str]) -> list[str]:
     """E2E tests beside the flows: ``<flow dir>/tests``, else ``tests``/``e2e_tests`` here."""
-    found = []
+    found: list[str] = []
     for flow in flows:
         base = Path(flow) if Path(flow).is_dir() else Path(flow).parent
         found.extend(str(base / name) for name in TEST_DIRS if (base / name).is_dir())

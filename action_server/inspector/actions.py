@@ -182,13 +182,14 @@ async def run_action(
                 result = await executor.run(call)
         elif kind == "response":
             result = _render(name, domain_model, call["tracker"]["slots"])
-        elif kind == "remote":
+        elif kind == "remote" and engine is not None:
             result = await engine.action_client.run(call)
         elif kind == "default":
             result = {"events": _engine_action_events(name), "responses": []}
         else:
             result = None
-            report["status"], report["error"] = 404, {
+            report["status"] = 404
+            report["error"] = {
                 "error": f"No registered action found for name '{name}'.",
                 "action_name": name,
             }
@@ -238,7 +239,7 @@ def _messages(
         first_event=0,
     )
     for response in result.get("responses") or []:
-        message = message_from_dispatcher(turn, domain, None, name, response)
-        if message:
-            messages.append(message)
+        rendered = message_from_dispatcher(turn, domain, None, name, response)
+        if rendered:
+            messages.append(rendered)
     return messages

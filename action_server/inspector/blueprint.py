@@ -8,7 +8,7 @@ channels run. Every route sits behind the app's auth middleware like any other r
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ TOKEN_MARK = "__TOKEN_QUERY__"
 MAX_TEXT_CHARS = 10_000
 _NO_FLOWS = "no flows are loaded: start the server with --flows to chat and to see flows"
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 @dataclass

@@ -131,7 +131,9 @@ def _case(result: CaseResult) -> dict[str, Any]:
     }
 
 
-async def run_tests(paths: ProjectPaths, transport: Any, registered: frozenset[str]) -> dict[str, Any]:
+async def run_tests(
+    paths: ProjectPaths, transport: Any, registered: frozenset[str]
+) -> dict[str, Any]:
     """Run every e2e test case under ``paths.tests`` against the project on disk."""
     report: dict[str, Any] = {"paths": list(paths.tests), "issues": [], "cases": []}
     suites, issues, notes = load_test_suites(paths.tests)
