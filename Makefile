@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 # `make run` listens on loopback only; `make run BIND=0.0.0.0` to accept other machines.
 BIND ?= 127.0.0.1
 PORT ?= 5055
-# The web inspector at http://127.0.0.1:$(PORT)/inspect (docs/inspector.md); `make run INSPECT=`
-# turns it off. On a non-loopback BIND it also needs an auth token (ACTION_SERVER_AUTH_TOKEN).
-INSPECT ?= --inspect
+# The web inspector at http://127.0.0.1:$(PORT)/inspect (docs/inspector.md), on for a loopback
+# BIND; `make run INSPECT=` turns it off. On another BIND, `INSPECT=--inspect` needs an auth
+# token too (ACTION_SERVER_AUTH_TOKEN), so by default it stays off there.
+INSPECT ?= $(if $(filter 127.0.0.1 localhost ::1,$(BIND)),--inspect,)
 
 .PHONY: install run test lint typecheck bench clean compat
 

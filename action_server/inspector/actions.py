@@ -82,7 +82,8 @@ def describe_all(executor: Any, engine: Any | None) -> list[dict[str, Any]]:
     """Every action the server can run: executor actions, then responses and engine built-ins.
 
     Each entry is ``describe_action``'s (name, kind, description, arguments); API actions also
-    carry ``request`` (method and URL template) and ``variables`` (the ``$names`` it uses).
+    carry ``request`` (method and URL template), ``variables`` (the ``$names`` it uses) and
+    ``source`` (file:line of its YAML).
     """
     entries = []
     for action in executor.actions.values():
@@ -90,6 +91,7 @@ def describe_all(executor: Any, engine: Any | None) -> list[dict[str, Any]]:
         if isinstance(action, ApiAction):
             config = action.config
             entry["request"] = {"method": config.method, "url": config.base_url + config.path}
+            entry["source"] = config.source
             entry["variables"] = placeholder_names(
                 [config.path, config.headers, config.query, config.body]
             )

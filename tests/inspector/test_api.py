@@ -50,6 +50,7 @@ def test_actions_lists_every_kind_with_typed_arguments(example: Example) -> None
         "method": "GET",
         "url": "https://shop.example.com/api/orders/$orderId",
     }
+    assert api["source"].endswith("order_status.yml:5")
     assert actions["utter_ask_cuisine"]["kind"] == "response"
     assert actions["action_listen"]["kind"] == "default"
 

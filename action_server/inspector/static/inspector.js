@@ -117,7 +117,8 @@ function argumentInput(arg) {
   if (arg.type === "array" || arg.type === "object") {
     return el("textarea", { ...attrs, rows: 3, cols: 40, placeholder: arg.type === "array" ? "[...] (JSON)" : "{...} (JSON)" });
   }
-  return el("input", { ...attrs, type: arg.type === "number" ? "text" : "text", inputmode: arg.type === "number" ? "decimal" : null, size: 40 });
+  // Text for numbers too: the API coerces by the declared type and names a bad value.
+  return el("input", { ...attrs, type: "text", inputmode: arg.type === "number" ? "decimal" : null, size: 40 });
 }
 
 function slotRow() {
@@ -152,6 +153,7 @@ function selectAction(action, item) {
   $("action-detail").replaceChildren(
     el("h2", { id: "action-title" }, `${action.name} `, el("span", { class: `kind kind-${action.kind}`, text: action.kind })),
     action.description ? el("p", { text: action.description }) : null,
+    action.source ? el("p", { class: "hint", text: action.source }) : null,
     request, form);
   $("action-result").replaceChildren();
 }
@@ -255,7 +257,7 @@ function renderState(state, changed) {
   $("chat-stack").replaceChildren(...(state.stack.length
     ? [...state.stack].reverse().map((frame) => el("li", { class: frame.is_pattern ? "pattern" : "" },
         el("strong", { text: frame.flow_id }), ` @ ${frame.step_label} `, el("small", { text: `(${frame.state}, ${frame.frame_type})` })))
-    : [el("li", { class: "hint", text: "(empty)" })]));
+    : [el("li", { class: "hint", text: state.ended ? "(empty: the conversation has ended)" : "(empty)" })]));
   $("chat-slots").tBodies[0].replaceChildren(...Object.entries(state.slots).map(([name, value]) =>
     el("tr", { class: name in changed ? "changed" : "", "data-slot": name },
       el("td", { text: name }), el("td", { text: JSON.stringify(value) }))));
