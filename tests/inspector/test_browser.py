@@ -48,6 +48,7 @@ def test_actions_view_runs_an_action_with_arguments(browser: Any, shop: Any) -> 
     _text_in(browser, "#run-status", "OK in")
     _text_in(browser, "#run-events", '"greeted"')
     _text_in(browser, "#run-messages", "Welcome Ada, table for 4!")
+    assert "null" not in _find(browser, "#action-result").text.splitlines()
     button = _find(browser, '#run-messages button[data-payload="/menu"]')
     assert button.text == "Menu"
     image = _find(browser, "#run-messages img")
@@ -135,3 +136,33 @@ def test_flows_view_draws_validates_and_runs_the_e2e_tests(browser: Any, example
     cases = browser.find_elements(*_by("#tests-cases li.case.passed"))
     assert len(cases) >= 5
     assert any("happy_path_books_a_table" in case.text for case in cases)
+
+
+def test_flows_view_shows_problems_and_failed_cases(browser: Any, example: Example) -> None:
+    flows_file = example.flows / "flows.yml"
+    original = flows_file.read_text(encoding="utf-8")
+    failing = example.flows / "tests" / "zz_failing.yml"
+    _open(browser, f"{example.server.url}/inspect#flows")
+    try:
+        flows_file.write_text(
+            original + "\n  broken:\n    steps:\n      - link: nowhere\n", encoding="utf-8"
+        )
+        _find(browser, "#flows-validate").click()
+        _text_in(browser, "#validation-status", "1 problem(s)")
+        _text_in(browser, "#validation-issues li", f"{flows_file}:{original.count(chr(10)) + 4}:")
+        flows_file.write_text(original, encoding="utf-8")
+        failing.write_text(
+            "test_cases:\n  - test_case: asks_the_wrong_thing\n    steps:\n"
+            '      - user: "/book_table"\n      - utter: utter_ask_time\n',
+            encoding="utf-8",
+        )
+        _find(browser, "#flows-test").click()
+        _text_in(browser, "#tests-summary", "passed, 1 failed")
+        _text_in(
+            browser,
+            '#tests-cases li.case.failed[data-case="asks_the_wrong_thing"]',
+            "utter_ask_time",
+        )
+    finally:
+        flows_file.write_text(original, encoding="utf-8")
+        failing.unlink(missing_ok=True)

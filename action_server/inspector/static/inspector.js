@@ -32,6 +32,11 @@ function el(tag, attrs = {}, ...children) {
 }
 
 const $ = (id) => document.getElementById(id);
+
+// replaceChildren() would print null as "null": optional parts are left out instead.
+function setChildren(node, ...children) {
+  node.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+}
 const json = (value) => JSON.stringify(value, null, 2);
 
 function pre(value, id) {
@@ -39,7 +44,7 @@ function pre(value, id) {
 }
 
 async function drawMermaid(container, text) {
-  container.replaceChildren();
+  setChildren(container, );
   try {
     const { svg } = await window.mermaid.render(`diagram-${++diagramCounter}`, text);
     container.innerHTML = svg; // mermaid's own output, sanitised (securityLevel: strict)
@@ -93,14 +98,14 @@ let allActions = [];
 
 loaders.actions = async () => {
   const { ok, body } = await api("/actions");
-  if (!ok) return $("action-detail").replaceChildren(el("p", { class: "error", text: body.error }));
+  if (!ok) return setChildren($("action-detail"), el("p", { class: "error", text: body.error }));
   allActions = body.actions;
   renderActionList();
 };
 
 function renderActionList() {
   const filter = $("action-filter").value.toLowerCase();
-  $("action-list").replaceChildren(...allActions
+  setChildren($("action-list"), ...allActions
     .filter((a) => a.name.toLowerCase().includes(filter))
     .map((action) => el("li", {
       "data-action": action.name,
@@ -150,12 +155,12 @@ function selectAction(action, item) {
     ? el("p", {}, el("code", { text: `${action.request.method} ${action.request.url}` }),
         action.variables?.length ? ` variables: ${action.variables.map((v) => `$${v}`).join(", ")}` : "")
     : null;
-  $("action-detail").replaceChildren(
+  setChildren($("action-detail"), 
     el("h2", { id: "action-title" }, `${action.name} `, el("span", { class: `kind kind-${action.kind}`, text: action.kind })),
     action.description ? el("p", { text: action.description }) : null,
     action.source ? el("p", { class: "hint", text: action.source }) : null,
     request, form);
-  $("action-result").replaceChildren();
+  setChildren($("action-result"), );
 }
 
 async function runAction(action, form) {
@@ -172,11 +177,11 @@ async function runAction(action, form) {
   });
   const out = $("action-result");
   if (status !== 200) {
-    out.replaceChildren(el("h2", { class: "status-error", id: "run-status", text: `HTTP ${status}` }), pre(body, "run-error"));
+    setChildren(out, el("h2", { class: "status-error", id: "run-status", text: `HTTP ${status}` }), pre(body, "run-error"));
     return;
   }
   const good = body.status === 200;
-  out.replaceChildren(
+  setChildren(out, 
     el("h2", { id: "run-status", class: good ? "status-ok" : "status-error" },
       `${good ? "OK" : `Error ${body.status}`} in ${body.duration_ms} ms`),
     body.error ? pre(body.error, "run-error") : null,
@@ -200,7 +205,7 @@ function recentConversations() {
 function remember(id) {
   const recent = [id, ...recentConversations().filter((x) => x !== id)].slice(0, 20);
   localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
-  $("chat-recent").replaceChildren(...recent.map((x) => el("option", { value: x })));
+  setChildren($("chat-recent"), ...recent.map((x) => el("option", { value: x })));
 }
 
 function newConversationId() {
@@ -216,8 +221,8 @@ async function openConversation(id) {
   conversationId = id;
   $("chat-conversation").value = id;
   remember(id);
-  $("chat-transcript").replaceChildren();
-  $("chat-events").replaceChildren();
+  setChildren($("chat-transcript"), );
+  setChildren($("chat-events"), );
   $("chat-error").textContent = "";
   const { ok, body } = await api(`/conversations/${encodeURIComponent(id)}`);
   if (!ok) { $("chat-error").textContent = body.error; return; }
@@ -254,11 +259,11 @@ async function send(text, path = "messages") {
 }
 
 function renderState(state, changed) {
-  $("chat-stack").replaceChildren(...(state.stack.length
+  setChildren($("chat-stack"), ...(state.stack.length
     ? [...state.stack].reverse().map((frame) => el("li", { class: frame.is_pattern ? "pattern" : "" },
         el("strong", { text: frame.flow_id }), ` @ ${frame.step_label} `, el("small", { text: `(${frame.state}, ${frame.frame_type})` })))
     : [el("li", { class: "hint", text: state.ended ? "(empty: the conversation has ended)" : "(empty)" })]));
-  $("chat-slots").tBodies[0].replaceChildren(...Object.entries(state.slots).map(([name, value]) =>
+  setChildren($("chat-slots").tBodies[0], ...Object.entries(state.slots).map(([name, value]) =>
     el("tr", { class: name in changed ? "changed" : "", "data-slot": name },
       el("td", { text: name }), el("td", { text: JSON.stringify(value) }))));
   $("chat-commands").textContent = json(state.commands || []);
@@ -273,7 +278,7 @@ function renderState(state, changed) {
 
 async function drawActiveFlow(active) {
   const box = $("chat-diagram");
-  if (!active) { box.replaceChildren(el("p", { class: "hint", text: "No active flow." })); delete box.dataset.flow; return; }
+  if (!active) { setChildren(box, el("p", { class: "hint", text: "No active flow." })); delete box.dataset.flow; return; }
   const { ok, body } = await api(`/flows/${encodeURIComponent(active.flow_id)}?step=${encodeURIComponent(active.step_id)}`);
   if (!ok) return;
   box.dataset.flow = active.flow_id;
@@ -285,20 +290,20 @@ async function drawActiveFlow(active) {
 
 loaders.flows = async () => {
   const { ok, body } = await api("/flows");
-  if (!ok) return $("flow-detail").replaceChildren(el("p", { class: "error", text: body.error }));
+  if (!ok) return setChildren($("flow-detail"), el("p", { class: "error", text: body.error }));
   const item = (flow) => el("li", { "data-flow": flow.id, onclick: () => showFlow(flow.id) },
     el("span", { text: flow.id }), el("small", { text: `${flow.steps} steps` }));
-  $("flow-list").replaceChildren(...body.flows.filter((f) => !f.is_pattern).map(item));
-  $("pattern-list").replaceChildren(...body.flows.filter((f) => f.is_pattern).map(item));
+  setChildren($("flow-list"), ...body.flows.filter((f) => !f.is_pattern).map(item));
+  setChildren($("pattern-list"), ...body.flows.filter((f) => f.is_pattern).map(item));
   if (!body.flows.some((f) => f.is_pattern)) $("pattern-list").append(el("li", { class: "hint", text: "(none)" }));
 };
 
 async function showFlow(id) {
   for (const li of document.querySelectorAll("#flow-list li, #pattern-list li")) li.classList.toggle("selected", li.dataset.flow === id);
   const { ok, body } = await api(`/flows/${encodeURIComponent(id)}`);
-  if (!ok) return $("flow-detail").replaceChildren(el("p", { class: "error", text: body.error }));
+  if (!ok) return setChildren($("flow-detail"), el("p", { class: "error", text: body.error }));
   const diagram = el("div", { class: "diagram", id: "flow-diagram", "data-flow": id });
-  $("flow-detail").replaceChildren(
+  setChildren($("flow-detail"), 
     el("h2", { id: "flow-title", text: `${body.name} (${body.id})` }),
     el("p", { class: "hint", text: `${body.file}:${body.line}` }),
     body.description ? el("p", { text: body.description }) : null,
@@ -312,8 +317,8 @@ async function showFlow(id) {
 async function validateFlows() {
   const { ok, body } = await api("/validation");
   const out = $("flows-report");
-  if (!ok) return out.replaceChildren(el("p", { class: "error", text: body.error }));
-  out.replaceChildren(el("h2", { id: "validation-status", class: body.valid ? "status-ok" : "status-error",
+  if (!ok) return setChildren(out, el("p", { class: "error", text: body.error }));
+  setChildren(out, el("h2", { id: "validation-status", class: body.valid ? "status-ok" : "status-error",
     text: body.valid ? `Valid: ${body.flows} flows, no problems` : `${body.issues.length} problem(s)` }),
     el("ul", { id: "validation-issues" }, body.issues.map((issue) => el("li", { class: "error", text: issue.text }))),
     ...body.notes.map((note) => el("p", { class: "hint", text: note })));
@@ -321,10 +326,10 @@ async function validateFlows() {
 
 async function runTests() {
   const out = $("flows-report");
-  out.replaceChildren(el("p", { class: "hint", text: "Running the e2e tests..." }));
+  setChildren(out, el("p", { class: "hint", text: "Running the e2e tests..." }));
   const { ok, body } = await api("/tests", { method: "POST", body: "{}" });
-  if (!ok) return out.replaceChildren(el("p", { class: "error", id: "tests-error", text: body.error }));
-  out.replaceChildren(
+  if (!ok) return setChildren(out, el("p", { class: "error", id: "tests-error", text: body.error }));
+  setChildren(out, 
     el("h2", { id: "tests-summary", class: body.failed || body.issues.length ? "status-error" : "status-ok", text: body.summary }),
     el("ul", {}, body.issues.map((issue) => el("li", { class: "error", text: issue.text }))),
     el("ul", { id: "tests-cases" }, body.cases.map((c) => el("li", { class: `case ${c.passed ? "passed" : "failed"}`, "data-case": c.name },
