@@ -14,7 +14,7 @@ from typing import Any
 from action_server.flows.graph import step_label
 from action_server.flows.model import FlowProject
 
-__all__ = ["INPUT_CHANNEL", "PATTERN_PREFIX", "chat_turn", "conversation_view"]
+__all__ = ["INPUT_CHANNEL", "PATTERN_PREFIX", "chat_turn", "conversation_view", "llm_exchange"]
 
 INPUT_CHANNEL = "inspector"
 PATTERN_PREFIX = "pattern_"
@@ -76,7 +76,9 @@ def _user_parse_data(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {}
 
 
-def _llm(parse_data: dict[str, Any]) -> dict[str, Any] | None:
+def llm_exchange(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``{"prompt", "answer"}`` a command generator recorded in the turn's user event, if any."""
+    parse_data = _user_parse_data(events)
     prompt, answer = parse_data.get("llm_prompt"), parse_data.get("llm_answer")
     if prompt is None and answer is None:
         return None
@@ -95,6 +97,6 @@ async def chat_turn(engine: Any, conversation_id: str, text: str) -> dict[str, A
         "messages": result.messages,
         "turn_events": result.events,
         "commands": parse_data.get("commands") or [],
-        "llm": _llm(parse_data),
+        "llm": llm_exchange(result.events),
         "changed_slots": _changed(before, view["slots"]),
     }

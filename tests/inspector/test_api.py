@@ -318,3 +318,14 @@ def test_inspect_on_a_public_host_needs_an_auth_token() -> None:
     )
     assert result.returncode == 1
     assert "--inspect" in result.stderr and "needs --auth-token" in result.stderr
+
+
+def test_the_llm_exchange_is_read_from_the_user_event_parse_data() -> None:
+    # No command source records one yet (the LLM generator will); this pins the contract.
+    from action_server.inspector.conversations import llm_exchange
+
+    recorded = {"commands": [], "llm_prompt": "Current State: ...", "llm_answer": "start flow x"}
+    events = [{"event": "action"}, {"event": "user", "parse_data": recorded}]
+    assert llm_exchange(events) == {"prompt": "Current State: ...", "answer": "start flow x"}
+    assert llm_exchange([{"event": "user", "parse_data": {"commands": []}}]) is None
+    assert llm_exchange([]) is None
