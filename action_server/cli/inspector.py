@@ -9,7 +9,6 @@ inspector shows action errors exactly as ``/webhook`` answers them.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,19 +35,12 @@ def extend_run(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def configure_run(args: argparse.Namespace, settings: ServerSettings) -> None:
     if not getattr(args, "inspect", False):
         return
-    if not is_loopback(settings.host) and not settings.auth_token:
+    from action_server.inspector.blueprint import is_loopback_host
+
+    if not is_loopback_host(settings.host) and not settings.auth_token:
         raise ValueError(
             f"--inspect lets anyone who reaches the server run actions and chat; on host "
             f"{settings.host} it needs --auth-token (or listen on 127.0.0.1)"
@@ -81,4 +73,5 @@ def app_hook(settings: ServerSettings, executor: Any) -> AppExtension:
     paths = None
     if flows:
         paths = ProjectPaths(list(flows), settings.extra.get("domain"), _test_paths(list(flows)))
-    return AppExtension(blueprints=[inspector_blueprint(InspectorConfig(map_error, paths))])
+    config = InspectorConfig(map_error, paths, loopback_only=not settings.auth_token)
+    return AppExtension(blueprints=[inspector_blueprint(config)])

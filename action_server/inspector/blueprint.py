@@ -7,6 +7,7 @@ channels run. Every route sits behind the app's auth middleware like any other r
 
 from __future__ import annotations
 
+import ipaddress
 import mimetypes
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from action_server.inspector.project import (
 )
 from action_server.version import __version__
 
-__all__ = ["InspectorConfig", "PREFIX", "inspector_blueprint"]
+__all__ = ["InspectorConfig", "PREFIX", "inspector_blueprint", "is_loopback_host"]
 
 PREFIX = "/inspect"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -48,10 +49,15 @@ Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 @dataclass
 class InspectorConfig:
-    """What the inspector needs beyond the app: the error mapping and the project on disk."""
+    """What the inspector needs beyond the app: the error mapping and the project on disk.
+
+    ``loopback_only`` (set when the server has no auth token) answers only requests addressed to
+    a loopback host name, so a web page cannot reach the inspector through DNS rebinding.
+    """
 
     map_error: ErrorMapper
     paths: ProjectPaths | None = None
+    loopback_only: bool = True
 
 
 class ApiError(Exception):
@@ -69,7 +75,27 @@ def _json(body: Any, status: int = 200) -> HTTPResponse:
     return HTTPResponse(payload, status=status, content_type="application/json")
 
 
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, ``127.x.x.x`` or ``[::1]``, with or without a port."""
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 def _body(request: Request) -> Any:
+    # JSON only: a form or text/plain POST from another site (which needs no CORS preflight)
+    # must not run actions through a visitor's browser.
+    kind = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":
+        raise ApiError(415, "send the body as JSON with 'Content-Type: application/json'")
     if not request.body:
         return {}
     try:
@@ -93,8 +119,16 @@ def _registered(request: Request) -> frozenset[str]:
     return frozenset(names)
 
 
-def _guarded(handler: Handler) -> Handler:
+def _guarded(handler: Handler, loopback_only: bool) -> Handler:
     async def run(request: Request, **kwargs: Any) -> HTTPResponse:
+        if loopback_only and not is_loopback_host(request.host):
+            return _json(
+                {
+                    "error": "without --auth-token the inspector answers only requests to "
+                    "127.0.0.1 or localhost"
+                },
+                403,
+            )
         try:
             return await handler(request, **kwargs)
         except ApiError as exc:
@@ -181,6 +215,7 @@ def inspector_blueprint(config: InspectorConfig) -> Blueprint:
         return _json(await chat_turn(engine, conversation_id, text))
 
     async def restart(request: Request, conversation_id: str) -> HTTPResponse:
+        _body(request)  # JSON only, like every POST
         return _json(await chat_turn(_engine(request), conversation_id, "/restart"))
 
     async def flows(request: Request) -> HTTPResponse:
@@ -200,6 +235,7 @@ def inspector_blueprint(config: InspectorConfig) -> Blueprint:
         return _json(validate(config.paths, _registered(request)))
 
     async def tests(request: Request) -> HTTPResponse:
+        _body(request)  # JSON only, like every POST
         engine = _engine(request)
         if config.paths is None or not config.paths.tests:
             raise ApiError(404, "no e2e test directory found (looked for tests/ beside the flows)")
@@ -223,6 +259,10 @@ def inspector_blueprint(config: InspectorConfig) -> Blueprint:
     for index, (handler, uri, method) in enumerate(routes):
         name = f"inspector_{handler.__name__}_{index}"
         blueprint.add_route(
-            _guarded(handler), uri, methods=[method], name=name, strict_slashes=False
+            _guarded(handler, config.loopback_only),
+            uri,
+            methods=[method],
+            name=name,
+            strict_slashes=False,
         )
     return blueprint

@@ -184,7 +184,7 @@ def test_restart_clears_slots_and_stack_and_get_shows_the_conversation(example: 
         _say(client, "chat2", "/book_table")
         _say(client, "chat2", "/SetSlots(cuisine=indian)")
         before = client.get(f"{API}/conversations/chat2").json()
-        restarted = client.post(f"{API}/conversations/chat2/restart").json()
+        restarted = client.post(f"{API}/conversations/chat2/restart", json={}).json()
     assert before["slots"]["cuisine"] == "indian"
     assert [e["event"] for e in before["events"]].count("user") == 2
     assert restarted["stack"] == []
@@ -195,7 +195,11 @@ def test_restart_clears_slots_and_stack_and_get_shows_the_conversation(example: 
 def test_chat_rejects_an_empty_message(example: Example) -> None:
     with example.server.client() as client:
         response = client.post(f"{API}/conversations/x/messages", json={"text": "  "})
-        garbage = client.post(f"{API}/conversations/x/messages", content=b"{nope")
+        garbage = client.post(
+            f"{API}/conversations/x/messages",
+            content=b"{nope",
+            headers={"Content-Type": "application/json"},
+        )
     assert response.status_code == 400
     assert response.json() == {"error": "'text' must be a non-empty string", "field": "text"}
     assert garbage.status_code == 400
@@ -257,7 +261,7 @@ def test_e2e_tests_run_per_case_with_the_failure(example: Example) -> None:
     )
     try:
         with example.server.client() as client:
-            response = client.post(f"{API}/tests")
+            response = client.post(f"{API}/tests", json={})
     finally:
         failing.unlink()
     assert response.status_code == 200
@@ -298,6 +302,36 @@ def test_static_files_are_shipped_with_mermaid_and_its_licence(example: Example)
     assert mermaid.status_code == 200 and len(mermaid.content) > 1_000_000
     assert "MIT License" in licence.text
     assert missing.status_code == 404
+
+
+def test_a_post_that_is_not_json_is_refused(example: Example) -> None:
+    # A form or text/plain POST needs no CORS preflight, so another site could send one.
+    with example.server.client() as client:
+        response = client.post(
+            f"{API}/actions/utter_greet/run",
+            content=b'{"args": {}}',
+            headers={"Content-Type": "text/plain"},
+        )
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
+
+
+def test_without_a_token_only_loopback_host_names_are_answered(example: Example) -> None:
+    # A page on a rebound DNS name reaches 127.0.0.1 with its own name in the Host header.
+    with example.server.client() as client:
+        rebound = client.get(f"{API}/actions", headers={"Host": "attacker.example:5055"})
+        local = client.get(f"{API}/actions", headers={"Host": "localhost:5055"})
+        webhook_unaffected = client.get("/health", headers={"Host": "attacker.example"})
+    assert rebound.status_code == 403
+    assert "127.0.0.1 or localhost" in rebound.json()["error"]
+    assert local.status_code == 200
+    assert webhook_unaffected.status_code == 200
+
+
+def test_with_a_token_any_host_name_is_answered(shop: Any) -> None:
+    with shop.client(params={"token": TOKEN}) as client:
+        response = client.get(f"{API}/actions", headers={"Host": "bot.internal:5055"})
+    assert response.status_code == 200
 
 
 def test_without_the_flag_there_is_no_inspector(server_factory: Any) -> None:

@@ -239,7 +239,18 @@ function addBubble(kind, text) {
   box.scrollIntoView({ block: "end" });
 }
 
-async function send(text, path = "messages") {
+// One turn at a time, in the order the user sent them: a fast second message must not overtake
+// the first on its way to the server.
+let turnsInFlight = Promise.resolve();
+
+function send(text, path = "messages") {
+  turnsInFlight = turnsInFlight.then(() => sendNow(text, path)).catch((error) => {
+    $("chat-error").textContent = String(error);
+  });
+  return turnsInFlight;
+}
+
+async function sendNow(text, path) {
   if (!text) return;
   $("chat-error").textContent = "";
   if (path === "messages") addBubble("user", text);
