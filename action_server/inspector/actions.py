@@ -14,6 +14,14 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
+from action_server.client.action_client import (
+    ActionClientError,
+    ActionNotFoundError,
+    ActionProtocolError,
+    ActionRejectedError,
+    ActionServerUnreachable,
+    ActionTimeoutError,
+)
 from action_server.dialogue.action_results import message_from_dispatcher
 from action_server.dialogue.responses import render_response
 from action_server.dialogue.stack import DialogueStack
@@ -185,7 +193,11 @@ async def run_action(
         elif kind == "response":
             result = _render(name, domain_model, call["tracker"]["slots"])
         elif kind == "remote" and engine is not None:
-            result = await engine.action_client.run(call)
+            try:
+                result = await engine.action_client.run(call)
+            except ActionClientError as exc:
+                report["status"], report["error"] = _remote_error(exc)
+                result = None
         elif kind == "default":
             result = {"events": _engine_action_events(name), "responses": []}
         else:
@@ -203,6 +215,20 @@ async def run_action(
         report["result"] = result
         report["messages"] = _messages(name, result, domain_model, call["tracker"]["slots"])
     return report
+
+
+def _remote_error(exc: ActionClientError) -> tuple[int, dict[str, Any]]:
+    """The action endpoint's failure as the flow engine saw it (the remote server's message)."""
+    status = 500
+    if isinstance(exc, ActionNotFoundError):
+        status = 404
+    elif isinstance(exc, ActionRejectedError):
+        status = 400
+    elif isinstance(exc, (ActionServerUnreachable, ActionTimeoutError)):
+        status = 502 if isinstance(exc, ActionServerUnreachable) else 504
+    elif isinstance(exc, ActionProtocolError) and exc.status:
+        status = exc.status
+    return status, {"error": exc.message, "action_name": exc.action_name}
 
 
 def _kind_without_action(name: str, engine: Any | None) -> str:

@@ -363,3 +363,34 @@ def test_the_llm_exchange_is_read_from_the_user_event_parse_data() -> None:
     assert llm_exchange(events) == {"prompt": "Current State: ...", "answer": "start flow x"}
     assert llm_exchange([{"event": "user", "parse_data": {"commands": []}}]) is None
     assert llm_exchange([]) is None
+
+
+def test_actions_of_a_remote_action_endpoint_run_there(
+    example: Example, server_factory: Any, tmp_path: Any
+) -> None:
+    # Flows whose actions live on another action server (the example server, over HTTP).
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: {example.server.url}/webhook\ntracker_store:\n  type: memory\n",
+        encoding="utf-8",
+    )
+    server = server_factory(
+        "--actions", "tests.fixtures.server_actions",
+        "--flows", str(example.flows),
+        "--endpoints", str(endpoints),
+        "--inspect",
+    )  # fmt: skip
+    with server.client() as client:
+        actions = _actions(client)
+        ran = _run(
+            client,
+            "action_check_availability",
+            slots={"cuisine": "italian", "party_size": "2", "time": "19:00"},
+        )
+        rejected = _run(client, "order_summary", args={})
+    assert actions["action_check_availability"]["kind"] == "remote"
+    assert ran["status"] == 200
+    assert ran["result"]["events"][0]["name"] == "table_available"
+    assert rejected["status"] == 400
+    assert rejected["error"]["action_name"] == "order_summary"
+    assert "orderId" in rejected["error"]["error"]
