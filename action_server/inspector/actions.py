@@ -39,7 +39,14 @@ from action_server.kinds.api_actions import ApiAction
 from action_server.kinds.templating import placeholder_names
 from action_server.stores.store import ConversationState
 
-__all__ = ["ErrorMapper", "RunRequest", "RunRequestError", "describe_all", "run_action"]
+__all__ = [
+    "ErrorMapper",
+    "RunRequest",
+    "RunRequestError",
+    "describe_all",
+    "run_action",
+    "slot_values",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +145,24 @@ def _typed(raw: Mapping[str, Any], specs: Mapping[str, Any], action: str) -> dic
     return values
 
 
+def slot_values(raw: Mapping[str, Any], domain: Domain) -> dict[str, Any]:
+    """Form slot values: by the domain's slot type when it has the slot (a text slot keeps
+    ``"0044"``), else read like ``call --slot`` (numbers, true/false, JSON)."""
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None or value == "":
+            continue
+        definition = domain.slots.get(name)
+        try:
+            if definition is not None:
+                values[name] = definition.coerce(value)
+            else:
+                values[name] = coerce_cli_value(value) if isinstance(value, str) else value
+        except ValueError as exc:
+            raise RunRequestError(str(exc), name) from None
+    return values
+
+
 async def _context_tracker(request: RunRequest, engine: Any | None) -> dict[str, Any]:
     if request.conversation_id is None:
         return {"sender_id": "inspector", "events": [], "slots": {}, "latest_message": {}}
@@ -165,10 +190,10 @@ async def run_action(
         for spec in parse_argument_specs(description["arguments"] if description else [])
     }
     args = _typed(request.args, specs, name)
-    slots = _typed(request.slots, {}, name)
+    domain_model: Domain = engine.project.domain if engine is not None else Domain()
+    slots = slot_values(request.slots, domain_model)
     tracker = await _context_tracker(request, engine)
     tracker["slots"] = {**(tracker.get("slots") or {}), **slots}
-    domain_model: Domain = engine.project.domain if engine is not None else Domain()
     domain = engine.project.domain.to_dict() if engine is not None else {}
     kind = description["kind"] if description else _kind_without_action(name, engine)
     call = build_call(name, tracker, args, domain, args_as_slots=kind == "class")

@@ -18,7 +18,6 @@ __all__ = ["INPUT_CHANNEL", "PATTERN_PREFIX", "chat_turn", "conversation_view", 
 
 INPUT_CHANNEL = "inspector"
 PATTERN_PREFIX = "pattern_"
-MAX_MESSAGE_CHARS = 10_000
 
 
 def stack_view(stack: list[dict[str, Any]], project: FlowProject) -> list[dict[str, Any]]:

@@ -394,3 +394,33 @@ def test_actions_of_a_remote_action_endpoint_run_there(
     assert rejected["status"] == 400
     assert rejected["error"]["action_name"] == "order_summary"
     assert "orderId" in rejected["error"]["error"]
+
+
+def test_form_slots_take_the_domain_slot_type(example: Example) -> None:
+    with example.server.client() as client:
+        report = _run(
+            client,
+            "action_check_availability",
+            slots={"phone": "0044", "party_size": "3", "cuisine": "Italian", "unknown": "7"},
+        )
+        bad = client.post(
+            f"{API}/actions/action_check_availability/run", json={"slots": {"cuisine": "thai"}}
+        )
+    assert report["status"] == 200
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "cuisine"
+    assert "thai" in bad.json()["error"]
+
+
+def test_slots_reach_the_action_typed() -> None:
+    from action_server.flows.model import Domain, SlotDefinition
+    from action_server.inspector.actions import slot_values
+
+    domain = Domain(
+        slots={
+            "phone": SlotDefinition("phone", "text"),
+            "party_size": SlotDefinition("party_size", "float"),
+        }
+    )
+    values = slot_values({"phone": "0044", "party_size": "3", "other": "7", "empty": ""}, domain)
+    assert values == {"phone": "0044", "party_size": 3.0, "other": 7}
