@@ -19,7 +19,13 @@ def _by(selector: str) -> Any:
 
 
 def _find(driver: Any, selector: str) -> Any:
-    return wait_for(driver, lambda d: d.find_element(*_by(selector)), selector)
+    """The first element matching ``selector`` once it is shown (views start hidden)."""
+
+    def shown(d: Any) -> Any:
+        element = d.find_element(*_by(selector))
+        return element if element.is_displayed() else None
+
+    return wait_for(driver, shown, f"{selector} to be shown")
 
 
 def _text_in(driver: Any, selector: str, text: str) -> None:
@@ -31,7 +37,8 @@ def _text_in(driver: Any, selector: str, text: str) -> None:
 
 def _open(driver: Any, url: str) -> None:
     driver.get(url)
-    wait_for(driver, lambda d: d.execute_script("return !!window.mermaid"), "the page scripts")
+    ready = "return !!window.mermaid && !!document.querySelector('.view.active')"
+    wait_for(driver, lambda d: d.execute_script(ready), "the page to show a view")
 
 
 def test_actions_view_runs_an_action_with_arguments(browser: Any, shop: Any) -> None:
