@@ -230,13 +230,18 @@ async function openConversation(id) {
     if (event.event === "user") addBubble("user", event.text);
     if (event.event === "bot") $("chat-transcript").append(renderMessage({ text: event.text, ...(event.data || {}) }, send));
   }
+  scrollTranscript();
   renderState(body, {});
 }
 
 function addBubble(kind, text) {
-  const box = el("div", { class: `msg ${kind}`, text });
-  $("chat-transcript").append(box);
-  box.scrollIntoView({ block: "end" });
+  $("chat-transcript").append(el("div", { class: `msg ${kind}`, text }));
+  scrollTranscript();
+}
+
+function scrollTranscript() {
+  const transcript = $("chat-transcript");
+  transcript.scrollTop = transcript.scrollHeight;
 }
 
 // One turn at a time, in the order the user sent them: a fast second message must not overtake
@@ -258,13 +263,11 @@ async function sendNow(text, path) {
     method: "POST", body: path === "messages" ? JSON.stringify({ text }) : "{}",
   });
   if (!ok) { $("chat-error").textContent = body.error; return; }
-  for (const message of body.messages) {
-    const box = renderMessage(message, send);
-    $("chat-transcript").append(box);
-    box.scrollIntoView({ block: "end" });
-  }
+  for (const message of body.messages) $("chat-transcript").append(renderMessage(message, send));
+  scrollTranscript();
   renderState(body, body.changed_slots || {});
   const turn = $("chat-events").children.length + 1;
+  for (const earlier of $("chat-events").children) earlier.open = false;
   $("chat-events").prepend(el("details", { class: "turn", open: true },
     el("summary", { text: `Turn ${turn}: ${body.text}` }), pre(body.turn_events)));
 }
