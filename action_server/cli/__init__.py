@@ -192,7 +192,7 @@ def _actions_command(args: argparse.Namespace) -> int:
         executor.register_package(args.actions)
     except ActionLoadError as exc:
         return _fail(str(exc))
-    descriptions = describe_actions(executor.actions.values())
+    descriptions = describe_actions(executor.action_objects.values())
     if args.json:
         print(json.dumps(descriptions, indent=2, ensure_ascii=False))
     else:

@@ -88,8 +88,8 @@ def _add_routes(app: Sanic, executor: Any, metrics: ServerMetrics) -> None:
 
     async def actions(request: Request) -> HTTPResponse:
         if request.args.get("describe", "").lower() in ("1", "true", "yes"):
-            return json_response(describe_actions(executor.actions.values()))
-        return json_response(executor.list_actions())
+            return json_response(describe_actions(executor.action_objects.values()))
+        return json_response([{"name": name} for name in executor.actions])
 
     async def metrics_route(_: Request) -> HTTPResponse:
         body, content_type = metrics.render()
@@ -184,7 +184,7 @@ def _add_lifecycle(app: Sanic, settings: ServerSettings, executor: Any, flow_eng
 
 
 def startup_message(settings: ServerSettings, executor: Any) -> str:
-    count = len(executor.list_actions())
+    count = len(executor.actions)
     noun = "action" if count == 1 else "actions"
     return (
         f"Action server listening on {settings.scheme}://{settings.host}:{settings.port} "

@@ -25,7 +25,7 @@ _JSON = "application/json"
 class ActionRunner(Protocol):
     """The part of `ActionExecutor` the webhook needs (see docs/internals.md)."""
 
-    async def run(self, call: dict[str, Any]) -> dict[str, Any]: ...
+    async def execute(self, call: dict[str, Any]) -> dict[str, Any]: ...
 
 
 def _encode(body: Any) -> bytes:
@@ -61,7 +61,7 @@ class WebhookHandler:
         action_name: str = call["next_action"]
         sender_id = call["tracker"].get("sender_id")
         try:
-            result = await self._executor.run(call)
+            result = await self._executor.execute(call)
         except Exception as exc:
             error = map_action_exception(exc, action_name, sender_id) or unexpected_error(
                 exc, action_name, sender_id
