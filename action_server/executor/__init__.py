@@ -16,6 +16,7 @@ import logging
 import math
 import threading
 import types
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -323,9 +324,12 @@ class ActionExecutor:
             for action in source.actions if isinstance(source, _PackageSource) else [source]:
                 name = checked_name(action)
                 existing = registry.get(name)
-                if isinstance(action, _FunctionAction):
-                    registry.pop(name, None)  # a registered function wins, as in rasa-sdk
-                elif existing is not None and existing is not action:
+                # A registered function replaces an action of its name, as in rasa-sdk.
+                if (
+                    not isinstance(action, _FunctionAction)
+                    and existing is not None
+                    and existing is not action
+                ):
                     raise ActionLoadError(
                         f"Duplicate action name '{name}': {describe_origin(existing)} and "
                         f"{describe_origin(action)} both return it from name(). "
@@ -606,12 +610,18 @@ def _validate_events(result: Any, action_name: str) -> list[dict[str, Any]]:
         if isinstance(item, dict) and item.get("event"):
             events.append(item)
         elif type(item).__module__ == "rasa.core.events" and hasattr(item, "as_dict"):
-            # Rasa's own event objects, as rasa-sdk tolerates them.
+            # Rasa's own event objects, as rasa-sdk tolerates them (with a warning).
+            warnings.warn(
+                f"Action '{action_name}' returned an event of `rasa.core.events`; use the "
+                "helpers in `action_server.events` instead.",
+                UserWarning,
+                stacklevel=2,
+            )
             events.append(item.as_dict())
         else:
             dropped += 1
     if dropped:
-        logger.warning(
+        logger.error(
             "Action '%s' returned %d item(s) that are not events (dicts with an 'event' "
             "key); they were ignored. Use the helpers in action_server.events.",
             action_name,

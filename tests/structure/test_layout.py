@@ -43,7 +43,17 @@ ROOT_EXTRAS = frozenset({"__init__.py", "__main__.py", "py.typed"})
 # and the entry points (`cli`, `__main__`, `endpoint`, `grpc_server`, `plugin`) on top.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
-        {"types", "events", "exceptions", "constants", "version", "slots", "interfaces", "forms"}
+        {
+            "types",
+            "events",
+            "exceptions",
+            "constants",
+            "version",
+            "slots",
+            "interfaces",
+            "forms",
+            "knowledge_base",
+        }
     ),
     frozenset({"executor"}),
     frozenset({"config"}),
