@@ -461,10 +461,14 @@ class ActionExecutor:
             )
             await dispatcher.stream_end()
 
-        return {
-            "events": _validate_events(result, action_name),
-            "responses": dispatcher.messages,
-        }
+        return self._create_api_response(_validate_events(result, action_name), dispatcher.messages)
+
+    @staticmethod
+    def _create_api_response(
+        events: list[dict[str, Any]], messages: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The answer of one call (its own method: tracing wraps it in a span, as rasa-sdk's)."""
+        return {"events": events, "responses": messages}
 
     async def _invoke(
         self,

@@ -67,7 +67,18 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"testing"}),
     frozenset({"server"}),
     frozenset(
-        {"cli", "__main__", "endpoint", "grpc_server", "grpc_errors", "plugin", "cors", "utils"}
+        {
+            "cli",
+            "__main__",
+            "endpoint",
+            "grpc_server",
+            "grpc_errors",
+            "grpc_py",
+            "plugin",
+            "cors",
+            "utils",
+            "tracing",
+        }
     ),
 )
 OUR_SUBPACKAGES = (
