@@ -163,7 +163,11 @@ def _error_details(error: ActionError, exc: BaseException) -> str:
     action_name = error.body.get("action_name", "")
     message = error.body["error"]
     if error.kind in ("not_found", "missing_domain"):
-        kind = ResourceNotFoundType.ACTION if error.kind == "not_found" else ResourceNotFoundType.DOMAIN
+        kind = (
+            ResourceNotFoundType.ACTION
+            if error.kind == "not_found"
+            else ResourceNotFoundType.DOMAIN
+        )
         return ResourceNotFound(
             action_name=action_name, message=message, resource_type=kind
         ).model_dump_json()
@@ -385,7 +389,9 @@ def _chunk_event(chunk: dict[str, Any], response_id: str) -> action_webhook_pb2.
     return action_webhook_pb2.WebhookStreamEvent(chunk=message)
 
 
-def _final_event(result: ActionExecutorRunResult | None) -> action_webhook_pb2.WebhookStreamEvent | None:
+def _final_event(
+    result: ActionExecutorRunResult | None,
+) -> action_webhook_pb2.WebhookStreamEvent | None:
     if not result:
         return None
     answer = {"events": result.events, "responses": result.responses}
@@ -429,9 +435,13 @@ def _add_port(
             root_certificates=ca_certificate,
             require_client_auth=bool(ca_certificate),
         )
-        return int(server.add_secure_port(address, credentials))
-    logger.info("Starting gRPC server without TLS on %s", address)
-    return int(server.add_insecure_port(address))
+        bound = server.add_secure_port(address, credentials)
+    else:
+        logger.info("Starting gRPC server without TLS on %s", address)
+        bound = server.add_insecure_port(address)
+    if not bound:
+        raise OSError(f"Cannot listen on {address} for gRPC")
+    return int(bound)
 
 
 def create_grpc_server(

@@ -36,9 +36,7 @@ def get_tracer_and_context(
     """A tracer, and the parent context the caller sent in its headers or metadata."""
     if tracer_provider is None:
         return trace.get_tracer(span_name), None
-    context = (
-        TraceContextTextMapPropagator().extract(tracing_carrier) if tracing_carrier else None
-    )
+    context = TraceContextTextMapPropagator().extract(tracing_carrier) if tracing_carrier else None
     return tracer_provider.get_tracer(span_name), context
 
 

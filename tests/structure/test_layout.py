@@ -39,8 +39,10 @@ RASA_SDK_PACKAGES = frozenset({"cli", "grpc_py", "knowledge_base", "tracing"})
 ROOT_EXTRAS = frozenset({"__init__.py", "__main__.py", "py.typed"})
 
 # Our subpackages, lowest layer first. A module may import from its own layer or below.
-# The rasa-sdk surface spans layers: its model modules are the lowest, `executor` above them,
-# and the entry points (`cli`, `__main__`, `endpoint`, `grpc_server`, `plugin`) on top.
+# The rasa-sdk surface spans layers: its model modules (with `utils`, `slots`, `knowledge_base`)
+# are the lowest, `executor` above them, `tracing` (which instruments the executor) above that,
+# `plugin` beside `server` (the app factory runs its hook), and the entry points (`cli`,
+# `__main__`, `endpoint`, `grpc_server`, `grpc_errors`, `grpc_py`, `cors`) on top.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
@@ -53,9 +55,11 @@ LAYERS: tuple[frozenset[str], ...] = (
             "interfaces",
             "forms",
             "knowledge_base",
+            "utils",
         }
     ),
     frozenset({"executor"}),
+    frozenset({"tracing"}),
     frozenset({"config"}),
     frozenset({"kinds"}),
     frozenset({"client"}),
@@ -65,7 +69,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"dialogue"}),
     frozenset({"channels"}),
     frozenset({"testing"}),
-    frozenset({"server"}),
+    frozenset({"server", "plugin"}),
     frozenset(
         {
             "cli",
@@ -74,10 +78,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "grpc_server",
             "grpc_errors",
             "grpc_py",
-            "plugin",
             "cors",
-            "utils",
-            "tracing",
         }
     ),
 )

@@ -53,9 +53,7 @@ def _traced_async(
 def _traced_api_response(fn: Callable[..., Any], tracer: Tracer) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(self: Any, events: Any, messages: Any) -> Any:
-        attributes = extract.extract_attrs_for_action_executor_create_api_response(
-            events, messages
-        )
+        attributes = extract.extract_attrs_for_action_executor_create_api_response(events, messages)
         with tracer.start_as_current_span(
             f"{type(self).__name__}._create_api_response", attributes=attributes
         ):
@@ -93,7 +91,9 @@ def instrument(
         tracer = tracer_provider.get_tracer(action_executor_class.__module__)
         for method in ("run", "execute"):
             original = getattr(action_executor_class, method)
-            traced = _traced_async(original, tracer, extract.extract_attrs_for_action_executor, "run")
+            traced = _traced_async(
+                original, tracer, extract.extract_attrs_for_action_executor, "run"
+            )
             setattr(action_executor_class, method, traced)
         api_response = action_executor_class.__dict__["_create_api_response"]
         action_executor_class._create_api_response = _traced_api_response(  # type: ignore[method-assign]
