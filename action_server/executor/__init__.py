@@ -157,6 +157,8 @@ class ActionExecutor:
         self.auto_reload = auto_reload
         self.max_threads = max_threads or DEFAULT_MAX_THREADS
         self._sources: list[_Source] = []
+        # What register_package was given, in order (rasa-sdk keeps them to rescan on reload).
+        self._registered_package_names: list[str] = []
         self._discoverers: list[Discoverer] = []
         self._registry = _Registry()
         # Serialises registry changes (the reloader thread vs. register_* calls).
@@ -197,6 +199,7 @@ class ActionExecutor:
             loaded = load_actions(package)
             source = _PackageSource(loaded, self._discover(loaded))
             self._commit([*self._sources, source])
+            self._registered_package_names.append(package)
             logger.info(
                 "Registered %d action(s) from '%s': %s",
                 len(source.actions),

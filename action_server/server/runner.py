@@ -53,10 +53,14 @@ def _load_hook(path: str) -> Any:
         raise ValueError(f"Cannot load app hook '{path}': {exc}") from None
 
 
-def build_app(settings: ServerSettings) -> Sanic:
-    """Everything one worker needs; also the `AppLoader` factory for multi-worker runs."""
+def build_app(settings: ServerSettings, executor: ActionExecutor | None = None) -> Sanic:
+    """Everything one worker needs; also the `AppLoader` factory for multi-worker runs.
+
+    `executor`: one already built (rasa-sdk's `endpoint.run(executor)`), else from settings.
+    """
     configure_logging(settings.log_level, settings.log_file, settings.logging_config_file)
-    executor = build_executor(settings)
+    if executor is None:
+        executor = build_executor(settings)
     flow_engine: Any | None = None
     blueprints: list[Blueprint] = []
     for path in settings.app_hooks:
@@ -118,10 +122,15 @@ def ssl_context(settings: ServerSettings) -> ssl.SSLContext | None:
     return context
 
 
-def serve(settings: ServerSettings) -> None:
-    """Serve until SIGINT/SIGTERM. Load errors surface here, before any worker starts."""
+def serve(settings: ServerSettings, executor: ActionExecutor | None = None) -> None:
+    """Serve until SIGINT/SIGTERM. Load errors surface here, before any worker starts.
+
+    A given `executor` serves a single worker only (it cannot be sent to other processes).
+    """
+    if executor is not None and settings.workers != 1:
+        raise ValueError("a ready executor can only be served by one worker")
     context = ssl_context(settings)
-    loader = AppLoader(factory=partial(build_app, settings))
+    loader = AppLoader(factory=partial(build_app, settings, executor))
     app = loader.load()
     single = settings.workers == 1
     if not single:
