@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -62,9 +63,23 @@ def _traced_api_response(fn: Callable[..., Any], tracer: Tracer) -> Callable[...
     return wrapper
 
 
+# The validation action whose `_extract_validation_events` span is open: our form validation
+# calls the base class's method, which must not open a second span inside the first.
+_validating: ContextVar[Any] = ContextVar("validating", default=None)
+
+
 def _traced_validation_events(fn: Callable[..., Any], tracer: Tracer) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def wrapper(self: Any, dispatcher: Any, tracker: Any, domain: Any) -> Any:
+        if _validating.get() is self:
+            return await fn(self, dispatcher, tracker, domain)
+        token = _validating.set(self)
+        try:
+            return await _span(self, dispatcher, tracker, domain)
+        finally:
+            _validating.reset(token)
+
+    async def _span(self: Any, dispatcher: Any, tracker: Any, domain: Any) -> Any:
         with tracer.start_as_current_span(_span_name(self, fn.__name__)) as span:
             events = await fn(self, dispatcher, tracker, domain)
             names = [event.get("event") for event in events or []]
