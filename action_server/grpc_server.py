@@ -35,7 +35,8 @@ from action_server.constants import (
 )
 from action_server.executor import ActionExecutor, ActionExecutorRunResult, CollectingDispatcher
 from action_server.grpc_errors import ActionExecutionFailed, ResourceNotFound, ResourceNotFoundType
-from action_server.grpc_py import action_webhook_pb2, action_webhook_pb2_grpc
+from action_server.grpc_py import action_webhook_pb2, action_webhook_pb2_grpc, webhook_views_pb2
+from action_server.interfaces.raw_events import RawEvents
 from action_server.server.errors import ActionError, map_action_exception, unexpected_error
 from action_server.tracing.utils import (
     TracerProvider,
@@ -63,6 +64,13 @@ _STATUS_OF_KIND = {
 }
 _CHUNK_FIELDS = ("text", "image", "custom", "attachment", "buttons", "elements")
 _STRUCT = struct_pb2.Struct.DESCRIPTOR
+_parse_struct = struct_pb2.Struct.FromString
+_TRACKER_EVENTS = frozenset(
+    {
+        action_webhook_pb2.Tracker.DESCRIPTOR.fields_by_name["events"],
+        webhook_views_pb2.TrackerView.DESCRIPTOR.fields_by_name["events"],
+    }
+)
 
 
 # --- protobuf <-> the action call's JSON ------------------------------------------------------
@@ -93,11 +101,14 @@ def message_to_dict(message: Any) -> dict[str, Any]:
 
     The same dict as `json_format.MessageToDict(message, preserving_proto_field_name=True)`
     for the messages of our proto (no int64, enum or bytes fields), at a fraction of the cost:
-    Structs, which hold the tracker's events, are walked directly.
+    Structs are walked directly. A tracker's `events` become `StructEvents`, the same list
+    once read.
     """
     result: dict[str, Any] = {}
     for field, value in message.ListFields():
-        if field.message_type is None:
+        if field in _TRACKER_EVENTS:
+            result["events"] = StructEvents(value)
+        elif field.message_type is None:
             result[field.name] = value
         elif field.message_type is _STRUCT:
             result[field.name] = (
@@ -110,6 +121,39 @@ def message_to_dict(message: Any) -> dict[str, Any]:
         else:
             result[field.name] = message_to_dict(value)
     return result
+
+
+class StructEvents(RawEvents):
+    """A tracker's events as the request's repeated Structs, converted only when read.
+
+    As over HTTP (`RawEvents`), most actions never read `tracker.events`, and converting
+    2,000 events costs far more than running the action.
+    """
+
+    __slots__ = ("_structs",)
+
+    def __init__(self, structs: Any) -> None:
+        super().__init__(b"")
+        self._structs = structs
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(i) if isinstance(i, bytes) else i.ByteSize() for i in self._structs)
+
+    def decode(self) -> list[dict[str, Any]]:
+        return [
+            _struct(_parse_struct(item) if isinstance(item, bytes) else item)
+            for item in self._structs
+        ]
+
+    def __repr__(self) -> str:
+        return f"<StructEvents {len(self._structs)} events>"
+
+
+def action_call_from_request(request: Any) -> dict[str, Any]:
+    """The action call of a `WebhookRequest`, the tracker's events left as Structs until an
+    action reads them."""
+    return message_to_dict(request)
 
 
 def _is_repeated(field: Any) -> bool:
@@ -225,7 +269,7 @@ class GRPCActionServerWebhook(action_webhook_pb2_grpc.ActionServiceServicer):
                 self.executor.reload()
             action_call: dict[str, Any] = {"next_action": request.next_action}
             try:
-                action_call = message_to_dict(request)
+                action_call = action_call_from_request(request)
                 if not action_call.get("next_action"):
                     # rasa-sdk answers an empty response to a call without an action.
                     logger.warning("Received an action call without an action.")
@@ -251,7 +295,7 @@ class GRPCActionServerWebhook(action_webhook_pb2_grpc.ActionServiceServicer):
         with tracer.start_as_current_span(span_name, context=tracing_context) as span:
             if self.auto_reload:
                 self.executor.reload()
-            action_call = message_to_dict(request)
+            action_call = action_call_from_request(request)
             action_name = action_call.get("next_action", "")
             sink: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
             dispatcher = CollectingDispatcher()
@@ -419,6 +463,36 @@ def _set_grpc_span_attributes(span: Any, action_call: dict[str, Any], method_nam
 # --- the server -------------------------------------------------------------------------------
 
 
+def _add_action_service(servicer: GRPCActionServerWebhook, server: aio.Server) -> None:
+    """The generated registration, except that calls parse as `WebhookRequestView`: the same
+    bytes, with the tracker's events left undecoded (see webhook_views.proto)."""
+    view = webhook_views_pb2.WebhookRequestView.FromString
+    handlers = {
+        "Webhook": grpc.unary_unary_rpc_method_handler(
+            servicer.Webhook,
+            request_deserializer=view,
+            response_serializer=action_webhook_pb2.WebhookResponse.SerializeToString,
+        ),
+        "WebhookStream": grpc.unary_stream_rpc_method_handler(
+            servicer.WebhookStream,
+            request_deserializer=view,
+            response_serializer=action_webhook_pb2.WebhookStreamEvent.SerializeToString,
+        ),
+        "AckStreamChunks": grpc.unary_unary_rpc_method_handler(
+            servicer.AckStreamChunks,
+            request_deserializer=action_webhook_pb2.StreamChunkAck.FromString,
+            response_serializer=empty_pb2.Empty.SerializeToString,
+        ),
+        "Actions": grpc.unary_unary_rpc_method_handler(
+            servicer.Actions,
+            request_deserializer=action_webhook_pb2.ActionsRequest.FromString,
+            response_serializer=action_webhook_pb2.ActionsResponse.SerializeToString,
+        ),
+    }
+    service = action_webhook_pb2.DESCRIPTOR.services_by_name["ActionService"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+
+
 def _add_port(
     server: aio.Server,
     host: str,
@@ -467,7 +541,7 @@ def create_grpc_server(
     )
     health_servicer.set(GRPC_ACTION_SERVER_NAME, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    action_webhook_pb2_grpc.add_ActionServiceServicer_to_server(
+    _add_action_service(
         GRPCActionServerWebhook(action_executor, auto_reload, tracer_provider), server
     )
     bound = _add_port(
