@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +22,12 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.json_format import MessageToDict, ParseDict
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from action_server.grpc_py import action_webhook_pb2 as pb
 from action_server.grpc_py import action_webhook_pb2_grpc as pb_grpc
 from tests.compat.conftest import ACTIONS_PACKAGE, COMPAT_DIR
 from tests.compat.test_webhook import _DROP, call
-from tests.helpers import HOST, free_port
+from tests.helpers import HOST, GrpcServer
 
 pytestmark = pytest.mark.compat
 
@@ -48,56 +45,6 @@ from rasa_sdk.__main__ import main
 sys.argv = ["rasa_sdk", *sys.argv[1:]]
 main()
 """
-
-
-class GrpcServer:
-    """A gRPC action server process on 127.0.0.1, ready once its health service says SERVING."""
-
-    def __init__(self, command: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
-        self.port = free_port()
-        self.address = f"{HOST}:{self.port}"
-        self._log_path = log
-        self._log = log.open("wb")
-        self.process = subprocess.Popen(
-            [*command, "-p", str(self.port)],
-            cwd=cwd,
-            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.address) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"gRPC server exited:\n{self._log_path.read_text()}")
-                try:
-                    answer = health.Check(
-                        health_pb2.HealthCheckRequest(service="ActionServer"), timeout=2.0
-                    )
-                    if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                except grpc.RpcError:
-                    pass
-                time.sleep(0.1)
-        raise RuntimeError(f"gRPC server not ready:\n{self._log_path.read_text()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self._log.close()
 
 
 def _started(server: GrpcServer) -> Iterator[GrpcServer]:

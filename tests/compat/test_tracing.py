@@ -22,8 +22,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from action_server.grpc_py import action_webhook_pb2 as pb
 from action_server.grpc_py import action_webhook_pb2_grpc as pb_grpc
 from tests.compat.conftest import COMPAT_DIR, renamed_copy
-from tests.compat.test_grpc import GrpcServer
-from tests.helpers import HOST, REPO_ROOT, ServerProcess, action_call
+from tests.helpers import HOST, REPO_ROOT, GrpcServer, ServerProcess, action_call
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
