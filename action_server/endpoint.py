@@ -99,8 +99,7 @@ def create_app(
     """
     executor = action_executor if action_executor is not None else ActionExecutor()
     if auto_reload:
-        executor.auto_reload = True
-        executor.reload()
+        executor.start_auto_reload()
     settings = ServerSettings(actions=None, cors_origins=_origins(cors_origins), endpoints=None)
     app = create_server_app(settings, executor)
     app.ctx.tracer_provider = None

@@ -17,6 +17,7 @@ import math
 import threading
 import types
 import warnings
+from collections import namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -55,6 +56,7 @@ __all__ = [
     "ActionExecutor",
     "ActionExecutorRunResult",
     "ActionName",
+    "TimestampModule",
     "CollectingDispatcher",
     "Discoverer",
     "is_compatible_rasa_version",
@@ -82,6 +84,10 @@ class _PackageSource:
     @property
     def actions(self) -> list[Action]:
         return [*self.loaded.actions, *self.extra]
+
+
+# rasa-sdk's record of an imported module file (kept for code that imports the name).
+TimestampModule = namedtuple("TimestampModule", ["timestamp", "module"])
 
 
 class ActionExecutorRunResult(BaseModel):
@@ -265,6 +271,11 @@ class ActionExecutor:
                 for s in self._sources
             ]
             self._commit(sources)
+
+    def start_auto_reload(self) -> None:
+        """Watch the registered packages from now on, as `auto_reload=True` does."""
+        self.auto_reload = True
+        self._watcher.start()
 
     def reload(self) -> None:
         """Re-import the registered packages whose files changed (rasa-sdk's name)."""

@@ -12,6 +12,8 @@ __all__ = ["EndpointConfig", "read_endpoint_config"]
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_ENCODING = "utf-8"
+
 
 def read_endpoint_config(filename: str, endpoint_type: str) -> EndpointConfig | None:
     """The `endpoint_type` section of the file, or None when the file or section is missing."""

@@ -23,7 +23,13 @@ from action_server.forms import FormValidationAction, ValidationAction
 from action_server.tracing.instrumentation import attribute_extractors as extract
 from action_server.tracing.tracer_register import ActionExecutorTracerRegister
 
-__all__ = ["class_is_instrumented", "instrument", "mark_class_as_instrumented"]
+__all__ = [
+    "class_is_instrumented",
+    "instrument",
+    "mark_class_as_instrumented",
+    "traceable",
+    "traceable_async",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +45,43 @@ def _span_name(instance: Any, method: str) -> str:
     return f"{cls.__name__}.{method}"
 
 
+def traceable_async(
+    fn: Callable[..., Any],
+    tracer: Tracer,
+    attr_extractor: Callable[..., dict[str, Any]] | None,
+) -> Callable[..., Any]:
+    """Wrap an async method in a span named after the class and method (rasa-sdk's names),
+    with the attributes `attr_extractor(self, *args, **kwargs)` returns."""
+    return _traced_async(fn, tracer, attr_extractor, fn.__name__)
+
+
+def traceable(
+    fn: Callable[..., Any],
+    tracer: Tracer,
+    attr_extractor: Callable[..., dict[str, Any]] | None,
+) -> Callable[..., Any]:
+    """Wrap a plain method in a span named `<class>.<method>`."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        attributes = attr_extractor(self, *args, **kwargs) if attr_extractor else {}
+        with tracer.start_as_current_span(
+            f"{type(self).__name__}.{fn.__name__}", attributes=attributes
+        ):
+            return fn(self, *args, **kwargs)
+
+    return wrapper
+
+
 def _traced_async(
-    fn: Callable[..., Any], tracer: Tracer, extractor: Callable[..., dict[str, Any]], name: str
+    fn: Callable[..., Any],
+    tracer: Tracer,
+    extractor: Callable[..., dict[str, Any]] | None,
+    name: str,
 ) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        attributes = extractor(self, *args, **kwargs)
+        attributes = extractor(self, *args, **kwargs) if extractor else {}
         with tracer.start_as_current_span(_span_name(self, name), attributes=attributes):
             return await fn(self, *args, **kwargs)
 
