@@ -55,7 +55,7 @@ def get_tracer_provider(endpoints_file: str) -> TracerProvider | None:
     """The provider of the file's `tracing:` section; None without one or for an unknown type."""
     cfg = read_endpoint_config(endpoints_file, ENDPOINTS_TRACING_KEY)
     if not cfg:
-        logger.info("No tracing endpoint in %s; tracing is off.", endpoints_file)
+        logger.debug("No tracing endpoint in %s; tracing is off.", endpoints_file)
         return None
     if cfg.type == "jaeger":
         return JaegerTracerConfigurer.configure_from_endpoint_config(cfg)
