@@ -51,6 +51,8 @@ __all__ = ["GRPC_ACTION_SERVER_NAME", "GRPCActionServerWebhook", "run_grpc"]
 logger = logging.getLogger(__name__)
 
 GRPC_ACTION_SERVER_NAME = "ActionServer"
+# The largest request, as the HTTP server's default --max-body-size.
+DEFAULT_MAX_MESSAGE_SIZE = 100_000_000
 # Our HTTP error kinds (server/errors.py) as gRPC status codes. NOT_FOUND (action or domain)
 # and INTERNAL (rejection) are what Rasa Pro reads; a failed action is UNKNOWN, as when
 # rasa-sdk lets the exception escape, but without its text.
@@ -529,11 +531,17 @@ def create_grpc_server(
     ssl_ca_cert: bytes | None = None,
     auto_reload: bool = False,
     tracer_provider: TracerProvider | None = None,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
 ) -> tuple[aio.Server, int]:
-    """The gRPC server with the health and action services, and the port it bound."""
+    """The gRPC server with the health and action services, and the port it bound.
+
+    `max_message_size` bounds a request as `--max-body-size` bounds an HTTP body (gRPC's own
+    default, 4 MB, is less than a long conversation's tracker).
+    """
     server = aio.server(
         futures.ThreadPoolExecutor(max_workers=max_number_of_workers),
         compression=grpc.Compression.Gzip,
+        options=[("grpc.max_receive_message_length", max_message_size)],
     )
     health_servicer = health.HealthServicer(
         experimental_non_blocking=True,
@@ -560,8 +568,10 @@ async def run_grpc(
     endpoints: str = DEFAULT_ENDPOINTS_PATH,
     *,
     host: str = "[::]",
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
 ) -> None:
-    """Serve the action service until SIGINT or SIGTERM (rasa-sdk's signature, plus `host`)."""
+    """Serve the action service until SIGINT or SIGTERM (rasa-sdk's signature, plus `host`
+    and `max_message_size`)."""
     server, bound = create_grpc_server(
         action_executor,
         port,
@@ -574,6 +584,7 @@ async def run_grpc(
         ssl_ca_cert=file_as_bytes(ssl_ca_file_path) if ssl_ca_file_path else None,
         auto_reload=auto_reload,
         tracer_provider=get_tracer_provider(endpoints),
+        max_message_size=max_message_size,
     )
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):

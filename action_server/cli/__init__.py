@@ -206,6 +206,7 @@ def _run_grpc(settings: ServerSettings, ssl_ca_file: str | None) -> int:
                 False,
                 settings.endpoints or DEFAULT_ENDPOINTS_PATH,
                 host=settings.host,
+                max_message_size=settings.max_body_size,
             )
         )
     except ActionLoadError as exc:

@@ -172,3 +172,24 @@ async def test_barge_in_stops_the_stream_and_still_sends_the_result() -> None:
     assert final["events"] == [
         {"event": "slot", "name": "interrupted", "value": True, "timestamp": None}
     ]
+
+
+def _big_request(size: int) -> pb.WebhookRequest:
+    request = pb.WebhookRequest(
+        next_action="action_greet", tracker=pb.Tracker(sender_id="big"), domain=pb.Domain()
+    )
+    request.domain.slots.update({"x": {}})
+    event = request.tracker.events.add()
+    event.update({"event": "user", "text": "x" * size})
+    return request
+
+
+def test_request_size_is_bounded_by_max_body_size(tmp_path: Path) -> None:
+    for server in _server(tmp_path, ["--max-body-size", "8MB"], None):
+        with server.channel() as channel:
+            stub = pb_grpc.ActionServiceStub(channel)
+            answer = stub.Webhook(_big_request(6_000_000), timeout=30)  # above gRPC's 4 MB
+            assert MessageToDict(answer)["responses"]
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.Webhook(_big_request(9_000_000), timeout=30)
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
