@@ -33,9 +33,15 @@ from action_server.constants import (
     DEFAULT_STREAM_BARGE_IN_TIMEOUT_SECONDS,
     NO_GRACE_PERIOD,
 )
+from action_server.exceptions import ActionFailed, ActionTimeout, InvalidActionCall
 from action_server.executor import ActionExecutor, ActionExecutorRunResult, CollectingDispatcher
 from action_server.grpc_errors import ActionExecutionFailed, ResourceNotFound, ResourceNotFoundType
 from action_server.grpc_py import action_webhook_pb2, action_webhook_pb2_grpc, webhook_views_pb2
+from action_server.interfaces import (
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    ActionNotFoundException,
+)
 from action_server.interfaces.raw_events import RawEvents
 from action_server.server.errors import ActionError, map_action_exception, unexpected_error
 from action_server.tracing.utils import (
@@ -64,6 +70,15 @@ _STATUS_OF_KIND = {
     "timeout": grpc.StatusCode.DEADLINE_EXCEEDED,
     "failed": grpc.StatusCode.UNKNOWN,
 }
+# What the executor raises itself; anything else from `ActionExecutor.run` is the action's own.
+_TYPED_ERRORS = (
+    ActionNotFoundException,
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    InvalidActionCall,
+    ActionTimeout,
+    ActionFailed,
+)
 _CHUNK_FIELDS = ("text", "image", "custom", "attachment", "buttons", "elements")
 _STRUCT = struct_pb2.Struct.DESCRIPTOR
 _parse_struct = struct_pb2.Struct.FromString
@@ -399,6 +414,12 @@ class GRPCActionServerWebhook(action_webhook_pb2_grpc.ActionServiceServicer):
     def _error_event(
         self, context: aio.ServicerContext, exc: Exception, action_call: dict[str, Any]
     ) -> action_webhook_pb2.WebhookStreamEvent:
+        """A stream's failure. `ActionExecutor.run` raised it (rasa-sdk's API), which lets an
+        action's own exception out as itself: anything untyped is the action's."""
+        action_name = action_call.get("next_action", "")
+        if not isinstance(exc, _TYPED_ERRORS):
+            sender_id = action_call.get("tracker", {}).get("sender_id")
+            exc = ActionFailed(action_name, exc, sender_id=sender_id)
         error = self._fail(context, exc, action_call)
         return action_webhook_pb2.WebhookStreamEvent(
             error=action_webhook_pb2.StreamError(

@@ -147,6 +147,20 @@ CORPUS: list[Case] = [
     Case("stream_plain_action", "WebhookStream", call("action_greet")),
     Case("stream_unknown_action", "WebhookStream", call("action_does_not_exist")),
     Case("stream_rejection", "WebhookStream", call("action_reject")),
+    Case(
+        "stream_action_exception",
+        "WebhookStream",
+        call("action_fail"),
+        ours=(
+            "UNKNOWN",
+            {
+                "action_name": "action_fail",
+                "message": "An exception occurred while running action 'action_fail'.",
+            },
+        ),
+        why="rasa-sdk answers INTERNAL with the exception text as details and in the error "
+        "event; we answer as for the unary call and the error event carries our sentence",
+    ),
 ]
 
 
@@ -218,7 +232,12 @@ def test_grpc_deliberately_differs_from_rasa_sdk(
     assert case.ours is not None and case.why
     sdk, ours = outcomes[case.case_id]
     code, details = case.ours
-    assert json.loads(ours) == {"code": code, "details": details}
+    got = json.loads(ours)
+    assert (got["code"], got["details"]) == (code, details)
+    for event in got.get("events", []):  # a stream's error event: our sentence, no echo
+        assert event == {
+            "error": {"action_name": details["action_name"], "message": details["message"]}
+        }
     assert ours != sdk, f"rasa-sdk now answers like us; compare exactly instead ({case.why})"
 
 
