@@ -5,9 +5,12 @@ hook adding a route to a real server, and the rasa-sdk flags of `run`."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
@@ -15,7 +18,7 @@ import pytest
 
 from action_server import endpoint as ep
 from action_server.executor import ActionExecutor
-from tests.helpers import REPO_ROOT, ServerProcess, action_call
+from tests.helpers import HOST, REPO_ROOT, ServerProcess, action_call, free_port
 
 ACTIONS = "tests.fixtures.server_actions"
 
@@ -162,3 +165,48 @@ def test_keep_alive_timeout_must_be_positive() -> None:
     )
     assert done.returncode == 2
     assert "--keep-alive-timeout" in done.stderr and "whole number of seconds" in done.stderr
+
+
+RUN_SCRIPT = """
+import sys
+from action_server import endpoint
+from action_server.executor import ActionExecutor
+
+executor = ActionExecutor()
+executor.register_package("tests.fixtures.server_actions")
+endpoint.run(executor, int(sys.argv[1]))
+"""
+
+
+def test_endpoint_run_serves_a_ready_executor(tmp_path: Path) -> None:
+    """`endpoint.run(executor, port)`, as a rasa-sdk user's own start script calls it."""
+    port = free_port()
+    log = (tmp_path / "run.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN_SCRIPT, str(port)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "SANIC_HOST": HOST, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "run.log"
+            ).read_text()
+            time.sleep(0.1)
+        answer = httpx.post(
+            f"http://{HOST}:{port}/webhook", json=action_call("action_greet"), timeout=10
+        )
+        assert answer.status_code == 200 and answer.json()["responses"]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+        log.close()
