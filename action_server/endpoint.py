@@ -97,12 +97,21 @@ def create_app(
 
     `auto_reload` starts the executor's file watcher, which reloads edited action modules.
     """
+    return _app(action_executor, cors_origins, auto_reload, None)
+
+
+def _app(
+    action_executor: ActionExecutor | None,
+    cors_origins: str | list[str] | None,
+    auto_reload: bool,
+    tracer_provider: Any | None,
+) -> Sanic:
     executor = action_executor if action_executor is not None else ActionExecutor()
     if auto_reload:
         executor.start_auto_reload()
     settings = ServerSettings(actions=None, cors_origins=_origins(cors_origins), endpoints=None)
-    app = create_server_app(settings, executor)
-    app.ctx.tracer_provider = None
+    app = create_server_app(settings, executor, tracer_provider=tracer_provider)
+    app.ctx.tracer_provider = tracer_provider
     # The app a user serves (or tests with `app.test_client`) is found by name in Sanic's
     # registry; the newest app of that name wins, as each test builds its own.
     previous = Sanic._app_registry.get(app.name)
@@ -119,15 +128,16 @@ def create_app_for_serve(
     endpoints: str = DEFAULT_ENDPOINTS_PATH,
     keep_alive_timeout: int = DEFAULT_KEEP_ALIVE_TIMEOUT,
 ) -> Sanic:
-    """`create_app` with keep-alive, tracing and plugins, as rasa-sdk serves it."""
-    app = create_app(action_executor, cors_origins=cors_origins, auto_reload=auto_reload)
+    """`create_app` with keep-alive, tracing and plugins, as rasa-sdk serves it.
+
+    Tracing is configured before the app is built (rasa-sdk: in a start-up listener), so the
+    webhook handler and the executor's methods are the traced ones.
+    """
+    tracer_provider = (
+        get_tracer_provider(endpoints) if endpoints and Path(endpoints).is_file() else None
+    )
+    app = _app(action_executor, cors_origins, auto_reload, tracer_provider)
     app.config.KEEP_ALIVE_TIMEOUT = keep_alive_timeout
-    if endpoints and Path(endpoints).is_file():
-
-        async def tracing(app: Sanic) -> None:
-            await load_tracer_provider(endpoints, app)
-
-        app.register_listener(tracing, "before_server_start")
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     return app
 
