@@ -219,7 +219,7 @@ def _metadata(context: aio.ServicerContext) -> dict[str, str] | None:
     return {str(key): str(value) for key, value in metadata}
 
 
-def _error_details(error: ActionError, exc: BaseException) -> str:
+def _error_details(error: ActionError) -> str:
     """rasa-sdk's JSON details for the status Rasa Pro acts on; ours for the others."""
     action_name = error.body.get("action_name", "")
     message = error.body["error"]
@@ -261,7 +261,7 @@ class GRPCActionServerWebhook(action_webhook_pb2_grpc.ActionServiceServicer):
             exc, action_name, sender_id
         )
         context.set_code(_STATUS_OF_KIND.get(error.kind, grpc.StatusCode.UNKNOWN))
-        context.set_details(_error_details(error, exc))
+        context.set_details(_error_details(error))
         return error
 
     async def Actions(  # noqa: N802 (the RPC's name)
