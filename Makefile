@@ -11,7 +11,7 @@ PORT ?= 5055
 # token too (ACTION_SERVER_AUTH_TOKEN), so by default it stays off there.
 INSPECT ?= $(if $(filter 127.0.0.1 localhost ::1,$(BIND)),--inspect,)
 
-.PHONY: install run test lint typecheck bench clean compat
+.PHONY: install run test lint typecheck bench bench-grpc grpc-stubs clean compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ compat: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The gRPC webhook against rasa-sdk's gRPC server (bench/grpc_bench.py).
+bench-grpc: $(STAMP)
+	$(BIN)/python bench/grpc_bench.py
+
+# Regenerate the committed gRPC stubs after editing a .proto in action_server/grpc_py/.
+grpc-stubs: $(STAMP)
+	$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --pyi_out=. --grpc_python_out=. \
+		action_server/grpc_py/action_webhook.proto
+	$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --pyi_out=. \
+		action_server/grpc_py/webhook_views.proto
 
 clean:
 	rm -rf $(VENV) tests/.venv-rasa-sdk .pytest_cache .mypy_cache .ruff_cache

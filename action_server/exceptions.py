@@ -1,4 +1,5 @@
-"""Errors raised while loading and running actions, beyond the rasa-sdk ones.
+"""Errors: rasa-sdk's file and YAML errors (its `rasa_sdk.exceptions`), and ours for loading
+and running actions.
 
 `ActionNotFoundException`, `ActionExecutionRejection` and `ActionMissingDomainException`
 live in `action_server.interfaces` (rasa-sdk's module path); these are our additions.
@@ -7,7 +8,45 @@ The server maps each one to an HTTP status, see docs/internals.md.
 
 from __future__ import annotations
 
-__all__ = ["ActionFailed", "ActionLoadError", "ActionTimeout", "InvalidActionCall"]
+from pathlib import Path
+
+__all__ = [
+    "ActionFailed",
+    "ActionLoadError",
+    "ActionTimeout",
+    "FileIOException",
+    "FileNotFoundException",
+    "InvalidActionCall",
+    "YamlSyntaxException",
+]
+
+
+class FileNotFoundException(FileNotFoundError):
+    """A file that should exist does not (rasa-sdk's `utils.read_file`)."""
+
+
+class FileIOException(Exception):
+    """A file could not be read, e.g. it is not in the expected encoding."""
+
+
+class YamlSyntaxException(Exception):
+    """A YAML file could not be parsed; names the file and the parser's own message."""
+
+    def __init__(
+        self,
+        filename: str | Path | None = None,
+        underlying_yaml_exception: Exception | None = None,
+    ) -> None:
+        self.filename = filename
+        self.underlying_yaml_exception = underlying_yaml_exception
+
+    def __str__(self) -> str:
+        text = f"Failed to read '{self.filename}'." if self.filename else "Failed to read YAML."
+        if self.underlying_yaml_exception:
+            text += f" {self.underlying_yaml_exception}"
+        if self.filename:
+            text = text.replace('in "<unicode string>"', f'in "{self.filename}"')
+        return text
 
 
 class ActionLoadError(Exception):

@@ -28,7 +28,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import grpc
 import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 __all__ = ["REPO_ROOT", "ServerProcess", "action_call", "free_port"]
 
@@ -226,3 +228,71 @@ class ServerProcess:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class GrpcServer:
+    """A gRPC action server process on 127.0.0.1, ready once its health service says SERVING."""
+
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        log: Path,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.port = free_port()
+        self.address = f"{HOST}:{self.port}"
+        self._log_path = log
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(
+            [*command, "-p", str(self.port)],
+            cwd=cwd,
+            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self.channel() as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"gRPC server exited:\n{self._log_path.read_text()}")
+                try:
+                    answer = health.Check(
+                        health_pb2.HealthCheckRequest(service="ActionServer"), timeout=2.0
+                    )
+                    if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError(f"gRPC server not ready:\n{self._log_path.read_text()}")
+
+    def channel(self) -> grpc.Channel:
+        """A channel to the server: TLS with `credentials` when given."""
+        if self.credentials is None:
+            return grpc.insecure_channel(self.address)
+        return grpc.secure_channel(self.address, self.credentials)
+
+    @property
+    def output(self) -> str:
+        return self._log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._log.close()

@@ -129,7 +129,7 @@ class RtviDispatcher:
     def describe(self) -> list[dict[str, Any]]:
         """``actions-available`` entries: our actions, then the built-in services."""
         described = []
-        for name, action in self.executor.actions.items():
+        for name, action in self.executor.action_objects.items():
             try:
                 specs = arguments_of(action)
             except ArgumentError as exc:
@@ -214,9 +214,9 @@ class RtviDispatcher:
         if builtin is not None:
             args = _validate(builtin.arguments, values, f"{service}:{action}")
             return await self._guard(builtin.handler(conversation_id, args), action)
-        if service != ACTIONS_SERVICE or action not in self.executor.actions:
+        if service != ACTIONS_SERVICE or action not in self.executor.action_objects:
             raise RtviActionError(f"Action {service}:{action} not registered")
-        registered = self.executor.actions[action]
+        registered = self.executor.action_objects[action]
         try:
             specs = arguments_of(registered)
         except ArgumentError as exc:
@@ -254,7 +254,7 @@ class RtviDispatcher:
             version=RASA_PROTOCOL_VERSION,
             args_as_slots=kind == "class",  # class actions read their arguments as slots
         )
-        return await self.executor.run(call)
+        return await self.executor.execute(call)
 
     async def _tracker(self, conversation_id: str) -> dict[str, Any]:
         if self.engine is not None:

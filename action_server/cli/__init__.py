@@ -133,6 +133,8 @@ def _settings_from_args(args: argparse.Namespace) -> ServerSettings:
         log_level=args.log_level,
         log_file=args.log_file,
         app_hooks=tuple(args.app_hooks),
+        keep_alive_timeout=args.keep_alive_timeout,
+        logging_config_file=args.logging_config_file,
     )
 
 
@@ -163,18 +165,54 @@ def _run_command(args: argparse.Namespace) -> int:
     except (ValueError, ConfigError) as exc:
         return _fail(str(exc))
 
+    if args.grpc:
+        return _run_grpc(settings, args.ssl_ca_file)
     if settings.workers > 1:
         _prepare_multiprocess_metrics()
     # Imported only now: prometheus_client picks its storage mode at import time.
     from action_server.server.logs import configure_logging
     from action_server.server.runner import serve
 
-    configure_logging(settings.log_level, settings.log_file)
+    configure_logging(settings.log_level, settings.log_file, settings.logging_config_file)
     try:
         serve(settings)
     except ActionLoadError as exc:
         return _fail(str(exc))
     except (ValueError, ConfigError, OSError) as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _run_grpc(settings: ServerSettings, ssl_ca_file: str | None) -> int:
+    """`run --grpc`: the gRPC action service instead of HTTP (one process, as rasa-sdk)."""
+    import asyncio
+
+    from action_server.constants import DEFAULT_ENDPOINTS_PATH
+    from action_server.exceptions import ActionLoadError
+    from action_server.grpc_server import run_grpc
+    from action_server.server.logs import configure_logging
+    from action_server.server.runner import build_executor
+
+    configure_logging(settings.log_level, settings.log_file, settings.logging_config_file)
+    try:
+        executor = build_executor(settings)
+        # The executor's own watcher reloads edited modules; no per-call rescan needed.
+        asyncio.run(
+            run_grpc(
+                executor,
+                settings.port,
+                settings.ssl_certificate,
+                settings.ssl_keyfile,
+                ssl_ca_file,
+                False,
+                settings.endpoints or DEFAULT_ENDPOINTS_PATH,
+                host=settings.host,
+                max_message_size=settings.max_body_size,
+            )
+        )
+    except ActionLoadError as exc:
+        return _fail(str(exc))
+    except (ValueError, OSError, RuntimeError) as exc:
         return _fail(str(exc))
     return 0
 
@@ -193,7 +231,7 @@ def _actions_command(args: argparse.Namespace) -> int:
         executor.register_package(args.actions)
     except ActionLoadError as exc:
         return _fail(str(exc))
-    descriptions = describe_actions(executor.actions.values())
+    descriptions = describe_actions(executor.action_objects.values())
     if args.json:
         print(json.dumps(descriptions, indent=2, ensure_ascii=False))
     else:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
+from action_server.constants import DEFAULT_KEEP_ALIVE_TIMEOUT
 from action_server.server.settings import (
     AUTH_TOKEN_ENV,
     DEFAULT_MAX_BODY_SIZE,
@@ -16,7 +17,9 @@ from action_server.server.settings import (
 )
 
 __all__ = [
+    "action_arg",
     "add_actions_argument",
+    "add_endpoint_arguments",
     "add_logging_arguments",
     "add_run_arguments",
     "parse_size",
@@ -71,6 +74,10 @@ positive_seconds = _number_option(
 )
 """`type=` of options in seconds (`--action-timeout`, and command modules' own options)."""
 
+positive_whole_seconds = _number_option(
+    int, "whole number of seconds", lambda value: value > 0, "must be a whole number of seconds > 0"
+)
+
 _workers = _number_option(int, "worker count", lambda value: value >= 1, "must be at least 1")
 _port = _number_option(
     int, "port", lambda value: 0 <= value <= 65535, "must be between 0 and 65535"
@@ -117,9 +124,37 @@ def add_logging_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.set_defaults(log_level="INFO")
     group.add_argument("--log-file", default=None, help="also write the log to this file")
+    group.add_argument(
+        "--logging-config-file",
+        "--logging-config_file",  # rasa-sdk's spelling
+        dest="logging_config_file",
+        default=None,
+        metavar="YAML",
+        help="a logging configuration in Python's dictConfig schema, applied after the defaults",
+    )
+
+
+def action_arg(actions_module_path: str) -> str:
+    """rasa-sdk's check of `--actions`: a dotted module name, not a path.
+
+    Our own `--actions` also takes paths; this is kept for code that builds rasa-sdk's parser.
+    """
+    if "/" in actions_module_path:
+        raise argparse.ArgumentTypeError(
+            "Invalid actions format. Actions file should be a python module "
+            "and passed with module notation (e.g. directory.actions)."
+        )
+    return actions_module_path
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every flag of `run`: rasa-sdk's endpoint flags, ours, and logging."""
+    add_endpoint_arguments(parser)
+    add_logging_arguments(parser)
+
+
+def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """The server's flags, a superset of rasa-sdk's `add_endpoint_arguments` (same names)."""
     parser.add_argument(
         "-p", "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
     )
@@ -138,7 +173,24 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ssl-certificate", default=None, help="TLS certificate (PEM)")
     parser.add_argument("--ssl-keyfile", default=None, help="TLS private key (PEM)")
-    parser.add_argument("--ssl-password", default=None, help="password of the TLS key")
+    parser.add_argument("--ssl-password", default=None, help="password of the TLS key (HTTP only)")
+    parser.add_argument(
+        "--ssl-ca-file",
+        default=None,
+        help="CA certificate that client certificates must be signed by (mutual TLS; gRPC only)",
+    )
+    parser.add_argument(
+        "--grpc",
+        action="store_true",
+        help="serve the gRPC action service (Rasa's grpc:// action endpoint) instead of HTTP",
+    )
+    parser.add_argument(
+        "--keep-alive-timeout",
+        type=positive_whole_seconds,
+        default=DEFAULT_KEEP_ALIVE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close idle keep-alive connections after this long (default {DEFAULT_KEEP_ALIVE_TIMEOUT})",
+    )
     parser.add_argument(
         "--auto-reload",
         action="store_true",
@@ -184,4 +236,3 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="advanced: call FUNCTION(settings, executor) in every worker; it may return an "
         "AppExtension with a flow engine and Sanic blueprints to mount (repeatable)",
     )
-    add_logging_arguments(parser)

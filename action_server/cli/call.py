@@ -185,7 +185,7 @@ async def _run_in_process(executor: Any, call: dict[str, Any]) -> dict[str, Any]
     from action_server.interfaces import ActionExecutionRejection, ActionNotFoundException
 
     try:
-        result: dict[str, Any] = await executor.run(call)
+        result: dict[str, Any] = await executor.execute(call)
         return result
     except ActionNotFoundException as exc:
         known = ", ".join(executor.actions) or "none"
@@ -276,7 +276,7 @@ def _call(args: argparse.Namespace) -> dict[str, Any]:
 
     executor = _load_executor(args.actions)
     try:
-        action = executor.actions.get(args.name)
+        action = executor.action_objects.get(args.name)
         if action is None:
             known = ", ".join(executor.actions) or "none"
             raise _CallFailed(

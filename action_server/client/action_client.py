@@ -104,7 +104,7 @@ class ActionProtocolError(ActionClientError):
 class ActionRunner(Protocol):
     """What the in-process transport needs of ``ActionExecutor``."""
 
-    async def run(self, call: dict[str, Any]) -> dict[str, Any]: ...
+    async def execute(self, call: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class Transport(abc.ABC):
@@ -175,7 +175,7 @@ class InProcessTransport(Transport):
     async def send(self, call: dict[str, Any]) -> dict[str, Any]:
         name = _action_name(call)
         try:
-            result = await self.executor.run(_with_domain(call))
+            result = await self.executor.execute(_with_domain(call))
         except ActionNotFoundException:
             raise ActionNotFoundError(
                 name, f"No registered action found for name '{name}' in {self.where}."

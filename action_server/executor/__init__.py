@@ -1,9 +1,11 @@
 """The action registry and the one place where actions run.
 
-`ActionExecutor.run(call)` takes the action call dict (what Rasa posts to /webhook, or
-what the flow engine builds) and returns `{"events": [...], "responses": [...]}`.
+`ActionExecutor.run(call)` is rasa-sdk's API: it returns an `ActionExecutorRunResult` and
+lets an action's own exception surface. `ActionExecutor.execute(call)` is the transports'
+fast path (server, flow engine, CLI): the plain `{"events", "responses"}` dict, every action
+error typed (`ActionFailed`, `ActionTimeout`, see docs/internals.md).
 Async `run` methods run on the event loop; sync ones in a dedicated thread pool, so one
-slow sync action never delays other requests. Errors are typed (see docs/internals.md).
+slow sync action never delays other requests.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ import inspect
 import logging
 import math
 import threading
+import types
+import warnings
+from collections import namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Union
+
+from pydantic import BaseModel, Field
 
 from action_server.exceptions import ActionFailed, ActionLoadError, ActionTimeout, InvalidActionCall
 from action_server.executor.arguments import (
@@ -47,6 +54,9 @@ from action_server.interfaces.dispatcher import CollectingDispatcher
 __all__ = [
     "COMPATIBLE_RASA_MAJOR",
     "ActionExecutor",
+    "ActionExecutorRunResult",
+    "ActionName",
+    "TimestampModule",
     "CollectingDispatcher",
     "Discoverer",
     "is_compatible_rasa_version",
@@ -76,6 +86,38 @@ class _PackageSource:
         return [*self.loaded.actions, *self.extra]
 
 
+# rasa-sdk's record of an imported module file (kept for code that imports the name).
+TimestampModule = namedtuple("TimestampModule", ["timestamp", "module"])
+
+
+class ActionExecutorRunResult(BaseModel):
+    """What `ActionExecutor.run` returns (rasa-sdk's model): the events and the responses."""
+
+    events: list[dict[str, Any]] = Field(alias="events")
+    responses: list[dict[str, Any]] = Field(alias="responses")
+
+
+class ActionName(BaseModel):
+    """One entry of `ActionExecutor.list_actions()` (rasa-sdk's model)."""
+
+    name: str = Field(alias="name")
+
+
+class _FunctionAction(Action):
+    """A function registered with `register_function`: an action whose `run` is the function."""
+
+    def __init__(self, action_name: str, function: Callable[..., Any]) -> None:
+        self._action_name = action_name
+        self.function = function
+
+    def name(self) -> str:
+        return self._action_name
+
+    async def run(self, dispatcher: Any, tracker: Any, domain: Any) -> Any:
+        result = self.function(dispatcher, tracker, domain)
+        return await result if inspect.isawaitable(result) else result
+
+
 _Source = Union[_PackageSource, Action]
 
 
@@ -87,6 +129,9 @@ class _Registry:
     """
 
     actions: dict[str, Action] = field(default_factory=dict)
+    # What runs for each name: `action.run`, or the function given to `register_function`
+    # (rasa-sdk's `executor.actions[name]`, called with dispatcher, tracker, domain).
+    functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     # Only class actions that declare arguments: the common call pays one failed dict lookup.
     argument_specs: dict[str, list[ArgumentSpec]] = field(default_factory=dict)
 
@@ -118,12 +163,15 @@ class ActionExecutor:
         self.auto_reload = auto_reload
         self.max_threads = max_threads or DEFAULT_MAX_THREADS
         self._sources: list[_Source] = []
+        # What register_package was given, in order (rasa-sdk keeps them to rescan on reload).
+        self._registered_package_names: list[str] = []
         self._discoverers: list[Discoverer] = []
         self._registry = _Registry()
         # Serialises registry changes (the reloader thread vs. register_* calls).
         self._registry_lock = threading.RLock()
-        self._domain: dict[str, Any] | None = None
-        self._domain_digest: str | None = None
+        # The domain Rasa sent last and its digest (rasa-sdk's public attributes).
+        self.domain: dict[str, Any] | None = None
+        self.domain_digest: str | None = None
         self._seen_versions: set[str | None] = set()
         self._threads = ActionThreadPool(self.max_threads)
         self._watcher = PollingWatcher(self.reload_if_changed, reload_interval)
@@ -131,23 +179,33 @@ class ActionExecutor:
     # --- registry -------------------------------------------------------------------
 
     @property
-    def actions(self) -> dict[str, Action]:
-        """Registered actions by name, in registration order (a snapshot, safe to iterate)."""
+    def actions(self) -> dict[str, Callable[..., Any]]:
+        """What runs for each action name, as in rasa-sdk: call it with (dispatcher, tracker,
+        domain). A snapshot in registration order, safe to iterate."""
+        return self._registry.functions
+
+    @property
+    def action_objects(self) -> dict[str, Action]:
+        """The registered `Action` objects by name (for descriptions and typed arguments)."""
         return self._registry.actions
 
-    def list_actions(self) -> list[dict[str, Any]]:
-        return [{"name": name} for name in self._registry.actions]
+    def list_actions(self) -> list[ActionName]:
+        """The registered action names, as rasa-sdk's `ActionName` models."""
+        return [ActionName(name=name) for name in self._registry.functions]
 
-    def register_package(self, package: str) -> None:
-        """Import a package/module (dotted name or path) and register its actions.
+    def register_package(self, package: str | types.ModuleType) -> None:
+        """Import a package/module (dotted name, path or module object), register its actions.
 
         Raises `ActionLoadError` naming file and line on import errors and both classes
         on duplicate names; the registry is unchanged then.
         """
+        if isinstance(package, types.ModuleType):
+            package = package.__name__
         with self._registry_lock:
             loaded = load_actions(package)
             source = _PackageSource(loaded, self._discover(loaded))
             self._commit([*self._sources, source])
+            self._registered_package_names.append(package)
             logger.info(
                 "Registered %d action(s) from '%s': %s",
                 len(source.actions),
@@ -175,6 +233,29 @@ class ActionExecutor:
                 return
             self._commit([*self._sources, action])
 
+    def register_function(self, action_name: str, f: Callable[..., Any]) -> None:
+        """Register a function run as action `action_name` with (dispatcher, tracker, domain).
+
+        As in rasa-sdk, registering a name again replaces its function.
+        """
+        if len(_parameters_of(f)) < 3:
+            raise Exception(
+                "You can only register functions that take 3 parameters as arguments. The "
+                "three parameters your function will receive are: dispatcher, tracker, domain. "
+                f"Your function accepts only {len(_parameters_of(f))} parameters."
+            )
+        with self._registry_lock:
+            replaced = action_name in self._registry.functions
+            sources = [
+                source
+                for source in self._sources
+                if not (isinstance(source, _FunctionAction) and source.name() == action_name)
+            ]
+            self._commit([*sources, _FunctionAction(action_name, f)])
+        logger.info(
+            "%s function for '%s'.", "Re-registered" if replaced else "Registered", action_name
+        )
+
     def add_discoverer(self, discoverer: Discoverer) -> None:
         """Let another action kind find its actions in every (re)loaded package.
 
@@ -190,6 +271,15 @@ class ActionExecutor:
                 for s in self._sources
             ]
             self._commit(sources)
+
+    def start_auto_reload(self) -> None:
+        """Watch the registered packages from now on, as `auto_reload=True` does."""
+        self.auto_reload = True
+        self._watcher.start()
+
+    def reload(self) -> None:
+        """Re-import the registered packages whose files changed (rasa-sdk's name)."""
+        self.reload_if_changed()
 
     def reload_if_changed(self) -> bool:
         """Re-import every package whose files changed; True if the registry changed.
@@ -248,7 +338,12 @@ class ActionExecutor:
             for action in source.actions if isinstance(source, _PackageSource) else [source]:
                 name = checked_name(action)
                 existing = registry.get(name)
-                if existing is not None and existing is not action:
+                # A registered function replaces an action of its name, as in rasa-sdk.
+                if (
+                    not isinstance(action, _FunctionAction)
+                    and existing is not None
+                    and existing is not action
+                ):
                     raise ActionLoadError(
                         f"Duplicate action name '{name}': {describe_origin(existing)} and "
                         f"{describe_origin(action)} both return it from name(). "
@@ -260,22 +355,82 @@ class ActionExecutor:
             for name, action in registry.items()
             if (specs := _declared_class_arguments(action))
         }
+        functions = {
+            name: action.function if isinstance(action, _FunctionAction) else action.run
+            for name, action in registry.items()
+        }
         # Readers on the event loop see either the old or the new registry, never a mix.
         self._sources = sources
-        self._registry = _Registry(registry, argument_specs)
+        self._registry = _Registry(registry, functions, argument_specs)
 
     # --- execution ------------------------------------------------------------------
 
-    async def run(self, call: dict[str, Any]) -> dict[str, Any]:
-        """Run the action named in `call`; returns `{"events": [...], "responses": [...]}`."""
+    async def run(
+        self,
+        action_call: dict[str, Any],
+        sink: asyncio.Queue[Any] | None = None,
+        dispatcher: CollectingDispatcher | None = None,
+    ) -> ActionExecutorRunResult | None:
+        """rasa-sdk's entry point: the result model, or None when `next_action` is missing.
+
+        The action's own exception surfaces unchanged. With a `sink` queue, streamed
+        chunks go to it as they come (`stream_start`, `stream_chunk`, `stream_end`),
+        then `stream_done` with the result, or `stream_error` with the exception.
+        """
+        if not action_call.get("next_action"):
+            logger.warning("Received an action call without an action.")
+            return None
+        if dispatcher is None:
+            dispatcher = CollectingDispatcher()
+        if sink is not None:
+            dispatcher._stream_sink = sink.put
+        try:
+            answer = await self._run_unwrapped(action_call, dispatcher)
+            result = ActionExecutorRunResult(events=answer["events"], responses=answer["responses"])
+        except Exception as error:
+            if sink is not None:
+                await sink.put({"event": "stream_error", "exception": error})
+            raise
+        if sink is not None:
+            await sink.put({"event": "stream_done", "result": result})
+        return result
+
+    async def _run_unwrapped(
+        self, action_call: dict[str, Any], dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
+        """`_execute`, with the action's own exception raised as itself (rasa-sdk's API)."""
+        cause: BaseException | None = None
+        try:
+            return await self._execute(action_call, dispatcher)
+        except ActionFailed as failed:
+            cause = failed.cause
+        raise cause  # outside the handler: the action's exception, without our wrapper
+
+    async def run_streaming(
+        self, action_call: dict[str, Any], sink: asyncio.Queue[Any]
+    ) -> ActionExecutorRunResult | None:
+        """`run(action_call, sink=sink)`, for callers that always stream."""
+        return await self.run(action_call, sink=sink)
+
+    async def execute(self, call: dict[str, Any]) -> dict[str, Any]:
+        """The transports' path: `{"events": [...], "responses": [...]}`, errors typed.
+
+        An action's exception arrives as `ActionFailed` (cause attached), a missing
+        action as `ActionNotFoundException`, a malformed call as `InvalidActionCall`.
+        """
+        return await self._execute(call, CollectingDispatcher())
+
+    async def _execute(
+        self, call: dict[str, Any], dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
         action_name = call.get("next_action")
         if not isinstance(action_name, str) or not action_name:
             raise InvalidActionCall(
                 str(action_name or ""), "The action call has no 'next_action' string."
             )
         registry = self._registry
-        action = registry.actions.get(action_name)
-        if action is None:
+        run = registry.functions.get(action_name)
+        if run is None:
             raise ActionNotFoundException(action_name)
         self._warn_on_incompatible_version(call.get("version"))
         domain = self._domain_for(call, action_name)
@@ -294,9 +449,8 @@ class ActionExecutor:
         if specs is not None:
             # Rejects (HTTP 400) naming the action and the missing or badly typed argument.
             webhook_arguments(action_name, specs, tracker)
-        dispatcher = CollectingDispatcher()
 
-        invocation = self._invoke(action, action_name, dispatcher, tracker, domain)
+        invocation = self._invoke(run, action_name, dispatcher, tracker, domain)
         if self.action_timeout is None:
             result = await invocation
         else:
@@ -304,7 +458,7 @@ class ActionExecutor:
                 # _invoke wraps every error of the action, so a TimeoutError here is ours.
                 result = await asyncio.wait_for(invocation, self.action_timeout)
             except asyncio.TimeoutError:
-                if not inspect.iscoroutinefunction(action.run):
+                if not is_coroutine_function(run):
                     # Python cannot stop a thread: it keeps its pool slot until run returns.
                     logger.warning(
                         "Sync action '%s' timed out; its thread keeps running until it returns.",
@@ -321,21 +475,24 @@ class ActionExecutor:
             )
             await dispatcher.stream_end()
 
-        return {
-            "events": _validate_events(result, action_name),
-            "responses": dispatcher.messages,
-        }
+        return self._create_api_response(_validate_events(result, action_name), dispatcher.messages)
+
+    @staticmethod
+    def _create_api_response(
+        events: list[dict[str, Any]], messages: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The answer of one call (its own method: tracing wraps it in a span, as rasa-sdk's)."""
+        return {"events": events, "responses": messages}
 
     async def _invoke(
         self,
-        action: Action,
+        run: Callable[..., Any],
         action_name: str,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> Any:
         # The declared signature is async, but users write plain `def run` too.
-        run: Callable[..., Any] = action.run
         try:
             if is_coroutine_function(run):
                 return await run(dispatcher, tracker, domain)
@@ -356,20 +513,42 @@ class ActionExecutor:
         """
         domain = call.get("domain")
         digest = call.get("domain_digest")
-        holds_digest = bool(self._domain_digest) and self._domain_digest == digest
         if domain is None:
-            if not holds_digest:
+            if not self.is_domain_digest_valid(digest):
                 raise ActionMissingDomainException(action_name)
-            return self._domain or {}
+            return self.domain or {}
         if not isinstance(domain, dict):
             raise InvalidActionCall(
                 action_name,
                 f"The call of action '{action_name}' has a 'domain' that is not an object.",
             )
         if domain:
-            self._domain, self._domain_digest = domain, digest
+            self.domain, self.domain_digest = domain, digest
             return domain
-        return self._domain or {}
+        return self.domain or {}
+
+    def is_domain_digest_valid(self, domain_digest: str | None) -> bool:
+        """True when we hold a domain and `domain_digest` is its digest."""
+        return bool(self.domain_digest) and self.domain_digest == domain_digest
+
+    def update_and_return_domain(
+        self, payload: dict[str, Any], action_name: str
+    ) -> dict[str, Any] | None:
+        """rasa-sdk's domain step: keep a sent domain, or raise the 449 exception when the
+        call has no domain and a digest we do not hold."""
+        payload_domain = payload.get("domain")
+        payload_digest = payload.get("domain_digest")
+        if not self.is_domain_digest_valid(payload_digest) and payload_domain is None:
+            raise ActionMissingDomainException(action_name)
+        if payload_domain:
+            self.domain, self.domain_digest = payload_domain, payload_digest
+        return self.domain
+
+    @staticmethod
+    def validate_events(events: list[Any], action_name: str) -> list[dict[str, Any]]:
+        """The events Rasa can apply: dicts with an `event` key; other items are dropped
+        with a logged error (rasa-sdk's static method)."""
+        return _validate_events(list(events), action_name)
 
     def _warn_on_incompatible_version(self, version: Any) -> None:
         """Warn once per distinct incompatible Rasa version; never reject a call."""
@@ -412,6 +591,11 @@ def _declared_class_arguments(action: Action) -> list[ArgumentSpec]:
         ) from None
 
 
+def _parameters_of(function: Callable[..., Any]) -> list[str]:
+    """Parameter names of a function (rasa-sdk's `utils.arguments_of`)."""
+    return list(inspect.signature(function).parameters)
+
+
 def _own_containers(tracker_state: dict[str, Any]) -> dict[str, Any]:
     """Shallow copies of `slots` and `events`, which actions (forms) update in place.
 
@@ -444,12 +628,18 @@ def _validate_events(result: Any, action_name: str) -> list[dict[str, Any]]:
         if isinstance(item, dict) and item.get("event"):
             events.append(item)
         elif type(item).__module__ == "rasa.core.events" and hasattr(item, "as_dict"):
-            # Rasa's own event objects, as rasa-sdk tolerates them.
+            # Rasa's own event objects, as rasa-sdk tolerates them (with a warning).
+            warnings.warn(
+                f"Action '{action_name}' returned an event of `rasa.core.events`; use the "
+                "helpers in `action_server.events` instead.",
+                UserWarning,
+                stacklevel=2,
+            )
             events.append(item.as_dict())
         else:
             dropped += 1
     if dropped:
-        logger.warning(
+        logger.error(
             "Action '%s' returned %d item(s) that are not events (dicts with an 'event' "
             "key); they were ignored. Use the helpers in action_server.events.",
             action_name,

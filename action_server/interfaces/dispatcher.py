@@ -9,6 +9,7 @@ interfaces package has no import cycle.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 __all__ = ["CollectingDispatcher"]
@@ -33,6 +34,9 @@ class CollectingDispatcher:
         self._stream_chunks: list[dict[str, Any]] = []
         self._stream_active = False
         self._stream_cancelled = False
+        # Set by a streaming transport (`ActionExecutor.run(call, sink=queue)`): chunks go to
+        # it as they come, and `stream_end` replays nothing.
+        self._stream_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     @property
     def is_streaming_active(self) -> bool:
@@ -53,6 +57,8 @@ class CollectingDispatcher:
         self._stream_chunks = []
         self._stream_cancelled = False
         self._stream_active = True
+        if self._stream_sink is not None:
+            await self._stream_sink({"event": "stream_start"})
 
     async def stream_chunk(
         self,
@@ -93,11 +99,19 @@ class CollectingDispatcher:
         if not self._stream_active:
             await self.stream_start()
         self._stream_chunks.append(chunk)
+        if self._stream_sink is not None:
+            # On the wire a chunk's json_message is `custom`, as in a message.
+            wire = {("custom" if key == "json_message" else key): v for key, v in chunk.items()}
+            await self._stream_sink({"event": "stream_chunk", **wire})
 
     async def stream_end(self) -> None:
-        """End the stream: each collected chunk becomes one message."""
-        for chunk in self._stream_chunks:
-            self.utter_message(**chunk)
+        """End the stream: each collected chunk becomes one message (without a sink, whose
+        consumer already has the chunks)."""
+        if self._stream_sink is not None:
+            await self._stream_sink({"event": "stream_end"})
+        else:
+            for chunk in self._stream_chunks:
+                self.utter_message(**chunk)
         self._stream_chunks = []
         self._stream_active = False
 

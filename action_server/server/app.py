@@ -29,7 +29,7 @@ from action_server.server.errors import JsonErrorHandler
 from action_server.server.metrics import ServerMetrics
 from action_server.server.responses import json_error, json_response
 from action_server.server.settings import ServerSettings
-from action_server.server.webhook import WebhookHandler
+from action_server.server.webhook import TracedWebhookHandler, WebhookHandler
 
 __all__ = ["APP_NAME", "create_app"]
 
@@ -46,6 +46,7 @@ def create_app(
     executor: Any,
     flow_engine: Any | None = None,
     blueprints: Iterable[Blueprint] = (),
+    tracer_provider: Any | None = None,
 ) -> Sanic:
     """Build the app around `executor` (an `ActionExecutor`); mount `blueprints` as given."""
     config = Config()
@@ -53,6 +54,7 @@ def create_app(
     config.FALLBACK_ERROR_FORMAT = "json"
     config.ACCESS_LOG = settings.log_level == "DEBUG"
     config.NOISY_EXCEPTIONS = False
+    config.KEEP_ALIVE_TIMEOUT = settings.keep_alive_timeout
     app = Sanic(
         APP_NAME,
         config=config,
@@ -69,7 +71,7 @@ def create_app(
     app.ctx.metrics = metrics
 
     _add_middleware(app, settings)
-    _add_routes(app, executor, metrics)
+    _add_routes(app, executor, metrics, tracer_provider)
     for blueprint in blueprints:
         app.blueprint(blueprint)
     if flow_engine is not None:
@@ -82,14 +84,16 @@ def create_app(
     return app
 
 
-def _add_routes(app: Sanic, executor: Any, metrics: ServerMetrics) -> None:
+def _add_routes(
+    app: Sanic, executor: Any, metrics: ServerMetrics, tracer_provider: Any | None
+) -> None:
     async def health(_: Request) -> HTTPResponse:
         return json_response({"status": "ok"})
 
     async def actions(request: Request) -> HTTPResponse:
         if request.args.get("describe", "").lower() in ("1", "true", "yes"):
-            return json_response(describe_actions(executor.actions.values()))
-        return json_response(executor.list_actions())
+            return json_response(describe_actions(executor.action_objects.values()))
+        return json_response([{"name": name} for name in executor.actions])
 
     async def metrics_route(_: Request) -> HTTPResponse:
         body, content_type = metrics.render()
@@ -97,7 +101,12 @@ def _add_routes(app: Sanic, executor: Any, metrics: ServerMetrics) -> None:
 
     app.add_route(health, "/health", methods=["GET"], name="health")
     app.add_route(actions, "/actions", methods=["GET"], name="actions")
-    app.add_route(WebhookHandler(executor, metrics), "/webhook", methods=["POST"], name="webhook")
+    webhook = (
+        WebhookHandler(executor, metrics)
+        if tracer_provider is None
+        else TracedWebhookHandler(executor, metrics, tracer_provider)
+    )
+    app.add_route(webhook, "/webhook", methods=["POST"], name="webhook")
     app.add_route(metrics_route, "/metrics", methods=["GET"], name="metrics")
 
 
@@ -184,7 +193,7 @@ def _add_lifecycle(app: Sanic, settings: ServerSettings, executor: Any, flow_eng
 
 
 def startup_message(settings: ServerSettings, executor: Any) -> str:
-    count = len(executor.list_actions())
+    count = len(executor.actions)
     noun = "action" if count == 1 else "actions"
     return (
         f"Action server listening on {settings.scheme}://{settings.host}:{settings.port} "

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from action_server.utils import configure_logging_from_input_file
+
 __all__ = ["configure_logging"]
 
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s - %(message)s"
@@ -29,8 +31,12 @@ class _Formatter(logging.Formatter):
         return super().formatMessage(record)
 
 
-def configure_logging(level: str = "INFO", log_file: str | None = None) -> None:
-    """Idempotent: replaces the root handlers this function installed before."""
+def configure_logging(
+    level: str = "INFO", log_file: str | None = None, config_file: str | None = None
+) -> None:
+    """Idempotent: replaces the root handlers this function installed before; then applies a
+    logging `config_file` (Python's dictConfig schema in YAML), as rasa-sdk's
+    `--logging-config-file` does."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_action_server", False):
@@ -48,3 +54,5 @@ def configure_logging(level: str = "INFO", log_file: str | None = None) -> None:
     sanic_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for name in _SANIC_LOGGERS:
         logging.getLogger(name).setLevel(sanic_level)
+    if config_file:
+        configure_logging_from_input_file(config_file)

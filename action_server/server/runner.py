@@ -11,6 +11,7 @@ import importlib
 import logging
 import ssl
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sanic import Blueprint, Sanic
@@ -18,10 +19,12 @@ from sanic.worker.loader import AppLoader
 
 from action_server.executor import ActionExecutor
 from action_server.kinds.discovery import install_action_kinds
+from action_server.plugin import plugin_manager
 from action_server.server.app import create_app, startup_message
 from action_server.server.gc_tuning import gc_tuning_enabled, tune_gc
 from action_server.server.logs import configure_logging
 from action_server.server.settings import AppExtension, ServerSettings
+from action_server.tracing.utils import get_tracer_provider
 
 __all__ = ["build_app", "build_executor", "serve", "ssl_context"]
 
@@ -50,10 +53,14 @@ def _load_hook(path: str) -> Any:
         raise ValueError(f"Cannot load app hook '{path}': {exc}") from None
 
 
-def build_app(settings: ServerSettings) -> Sanic:
-    """Everything one worker needs; also the `AppLoader` factory for multi-worker runs."""
-    configure_logging(settings.log_level, settings.log_file)
-    executor = build_executor(settings)
+def build_app(settings: ServerSettings, executor: ActionExecutor | None = None) -> Sanic:
+    """Everything one worker needs; also the `AppLoader` factory for multi-worker runs.
+
+    `executor`: one already built (rasa-sdk's `endpoint.run(executor)`), else from settings.
+    """
+    configure_logging(settings.log_level, settings.log_file, settings.logging_config_file)
+    if executor is None:
+        executor = build_executor(settings)
     flow_engine: Any | None = None
     blueprints: list[Blueprint] = []
     for path in settings.app_hooks:
@@ -67,13 +74,28 @@ def build_app(settings: ServerSettings) -> Sanic:
                 raise ValueError(f"App hook '{path}' adds a second flow engine")
             flow_engine = extension.flow_engine
         blueprints.extend(extension.blueprints)
-    app = create_app(settings, executor, flow_engine=flow_engine, blueprints=blueprints)
+    app = create_app(
+        settings,
+        executor,
+        flow_engine=flow_engine,
+        blueprints=blueprints,
+        tracer_provider=_tracer_provider(settings),
+    )
+    # Plugins (rasa-sdk's hook) add routes, listeners and middleware in every worker.
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
     if gc_tuning_enabled():
         # Last start-up listener, so the whole start-up heap (listeners included) is frozen.
         app.register_listener(_tune_gc_after_start, "after_server_start")
     # Sanic's workers find the app they serve by name in its registry.
     Sanic.register_app(app)
     return app
+
+
+def _tracer_provider(settings: ServerSettings) -> Any | None:
+    """The `tracing:` section of endpoints.yml, once per worker process (None without one)."""
+    if not settings.endpoints or not Path(settings.endpoints).is_file():
+        return None
+    return get_tracer_provider(settings.endpoints)
 
 
 async def _tune_gc_after_start(_: Sanic) -> None:
@@ -100,10 +122,15 @@ def ssl_context(settings: ServerSettings) -> ssl.SSLContext | None:
     return context
 
 
-def serve(settings: ServerSettings) -> None:
-    """Serve until SIGINT/SIGTERM. Load errors surface here, before any worker starts."""
+def serve(settings: ServerSettings, executor: ActionExecutor | None = None) -> None:
+    """Serve until SIGINT/SIGTERM. Load errors surface here, before any worker starts.
+
+    A given `executor` serves a single worker only (it cannot be sent to other processes).
+    """
+    if executor is not None and settings.workers != 1:
+        raise ValueError("a ready executor can only be served by one worker")
     context = ssl_context(settings)
-    loader = AppLoader(factory=partial(build_app, settings))
+    loader = AppLoader(factory=partial(build_app, settings, executor))
     app = loader.load()
     single = settings.workers == 1
     if not single:

@@ -69,6 +69,10 @@ class ServerSettings:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     log_level: str = "INFO"
     log_file: str | None = None
+    # Seconds an idle keep-alive connection stays open (rasa-sdk's default, 120).
+    keep_alive_timeout: int = 120
+    # A dictConfig YAML applied after our logging set-up, in every worker.
+    logging_config_file: str | None = None
     # Dotted "package.module:function" paths called as function(settings, executor) in every
     # worker; each returns an `AppExtension` (flow engine and/or blueprints). This is how the
     # flows group and channels plug into the server without the server importing them.

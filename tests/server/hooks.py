@@ -13,7 +13,7 @@ from action_server.server.settings import AppExtension, ServerSettings
 def hello_extension(settings: ServerSettings, executor: Any) -> AppExtension:
     """A channel-like blueprint that can see the executor (a flow engine is not needed)."""
     blueprint = Blueprint("hello_channel", url_prefix="/hello")
-    actions = [entry["name"] for entry in executor.list_actions()]
+    actions = list(executor.actions)
 
     @blueprint.get("/")
     async def hello(request: Request) -> HTTPResponse:

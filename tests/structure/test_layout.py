@@ -39,13 +39,27 @@ RASA_SDK_PACKAGES = frozenset({"cli", "grpc_py", "knowledge_base", "tracing"})
 ROOT_EXTRAS = frozenset({"__init__.py", "__main__.py", "py.typed"})
 
 # Our subpackages, lowest layer first. A module may import from its own layer or below.
-# The rasa-sdk surface spans layers: its model modules are the lowest, `executor` above them,
-# and the entry points (`cli`, `__main__`, `endpoint`, `grpc_server`, `plugin`) on top.
+# The rasa-sdk surface spans layers: its model modules (with `utils`, `slots`, `knowledge_base`)
+# are the lowest, `executor` above them, `tracing` (which instruments the executor) above that,
+# `plugin` beside `server` (the app factory runs its hook), and the entry points (`cli`,
+# `__main__`, `endpoint`, `grpc_server`, `grpc_errors`, `grpc_py`, `cors`) on top.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
-        {"types", "events", "exceptions", "constants", "version", "slots", "interfaces", "forms"}
+        {
+            "types",
+            "events",
+            "exceptions",
+            "constants",
+            "version",
+            "slots",
+            "interfaces",
+            "forms",
+            "knowledge_base",
+            "utils",
+        }
     ),
     frozenset({"executor"}),
+    frozenset({"tracing"}),
     frozenset({"config"}),
     frozenset({"kinds"}),
     frozenset({"client"}),
@@ -56,9 +70,17 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"channels"}),
     frozenset({"testing"}),
     frozenset({"inspector"}),
-    frozenset({"server"}),
+    frozenset({"server", "plugin"}),
     frozenset(
-        {"cli", "__main__", "endpoint", "grpc_server", "grpc_errors", "plugin", "cors", "utils"}
+        {
+            "cli",
+            "__main__",
+            "endpoint",
+            "grpc_server",
+            "grpc_errors",
+            "grpc_py",
+            "cors",
+        }
     ),
 )
 OUR_SUBPACKAGES = (

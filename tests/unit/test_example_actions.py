@@ -46,7 +46,7 @@ def call(name: str, slots: dict[str, Any], events: list[dict[str, Any]] | None =
 
 
 def test_example_package_registers_the_restaurant_actions(executor: ActionExecutor) -> None:
-    names = [entry["name"] for entry in executor.list_actions()]
+    names = list(executor.actions)
     for expected in ("action_check_availability", "action_book_table", "validate_restaurant_form"):
         assert expected in names
 
@@ -65,14 +65,14 @@ def test_example_package_registers_the_restaurant_actions(executor: ActionExecut
 async def test_check_availability_sets_table_available(
     executor: ActionExecutor, slots: dict[str, Any], available: bool
 ) -> None:
-    result = await executor.run(call("action_check_availability", slots))
+    result = await executor.execute(call("action_check_availability", slots))
     assert result == {"events": [SlotSet("table_available", available)], "responses": []}
 
 
 async def test_book_table_confirms_with_a_deterministic_reference(executor: ActionExecutor) -> None:
     slots = {"cuisine": "thai", "party_size": 2.0, "time": "19:30", "table_available": True}
-    first = await executor.run(call("action_book_table", slots))
-    second = await executor.run(call("action_book_table", slots))
+    first = await executor.execute(call("action_book_table", slots))
+    second = await executor.execute(call("action_book_table", slots))
     assert first == second
     reference = first["events"][0]["value"]
     assert reference.startswith("BK-")
@@ -88,7 +88,7 @@ async def test_book_table_confirms_with_a_deterministic_reference(executor: Acti
 
 async def test_book_table_refuses_when_no_table_is_available(executor: ActionExecutor) -> None:
     slots = {"cuisine": "sushi", "party_size": 5, "time": "19:00", "table_available": False}
-    result = await executor.run(call("action_book_table", slots))
+    result = await executor.execute(call("action_book_table", slots))
     assert result["events"] == [SlotSet("booking_confirmed", False)]
     assert "no sushi table for 5" in result["responses"][0]["text"]
 
@@ -103,7 +103,7 @@ async def test_restaurant_form_validation_normalises_and_rejects_values(
         just_set,
     )
     before = copy.deepcopy(the_call)
-    result = await executor.run(the_call)
+    result = await executor.execute(the_call)
     assert result["events"] == [
         SlotSet("cuisine", "thai"),
         SlotSet("party_size", None),

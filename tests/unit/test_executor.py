@@ -142,6 +142,10 @@ def make_call(name: str, **overrides: Any) -> dict[str, Any]:
     return call
 
 
+def names(executor: ActionExecutor) -> list[str]:
+    return [entry.name for entry in executor.list_actions()]
+
+
 @pytest.fixture
 def executor() -> Iterator[ActionExecutor]:
     executor = ActionExecutor(action_timeout=3)
@@ -155,7 +159,7 @@ def executor() -> Iterator[ActionExecutor]:
 
 
 def test_list_actions_keeps_registration_order(executor: ActionExecutor) -> None:
-    assert executor.list_actions() == [{"name": cls().name()} for cls in ALL_ACTIONS]
+    assert names(executor) == [cls().name() for cls in ALL_ACTIONS]
     assert list(executor.actions) == [cls().name() for cls in ALL_ACTIONS]
 
 
@@ -163,7 +167,7 @@ def test_register_action_accepts_instances_with_dynamic_names() -> None:
     executor = ActionExecutor()
     executor.register_action(ActionDynamicName("getOrderDetails"))
     executor.register_action(ActionDynamicName("cancelOrder"))
-    assert executor.list_actions() == [{"name": "getOrderDetails"}, {"name": "cancelOrder"}]
+    assert names(executor) == ["getOrderDetails", "cancelOrder"]
 
 
 def test_register_action_refuses_a_second_action_with_the_same_name() -> None:
@@ -173,7 +177,7 @@ def test_register_action_refuses_a_second_action_with_the_same_name() -> None:
         executor.register_action(ActionSync)
     assert "ActionDynamicName" in str(error.value)
     assert "ActionSync" in str(error.value)
-    assert executor.list_actions() == [{"name": "action_sync"}]
+    assert names(executor) == ["action_sync"]
 
 
 def test_register_action_refuses_things_that_are_not_actions() -> None:
@@ -185,7 +189,7 @@ def test_register_package_and_action_keep_one_order() -> None:
     executor = ActionExecutor()
     executor.register_action(ActionSync)
     executor.register_package(str(FIXTURES / "actions_namespace"))
-    assert [a["name"] for a in executor.list_actions()] == [
+    assert names(executor) == [
         "action_sync",
         "action_nested",
         "action_top",
@@ -197,14 +201,14 @@ def test_register_package_load_error_leaves_the_registry_unchanged() -> None:
     executor.register_action(ActionSync)
     with pytest.raises(ActionLoadError, match="Duplicate action name"):
         executor.register_package(str(FIXTURES / "actions_duplicate"))
-    assert executor.list_actions() == [{"name": "action_sync"}]
+    assert names(executor) == ["action_sync"]
 
 
 def test_discoverer_adds_actions_for_each_package() -> None:
     executor = ActionExecutor()
     executor.register_package(str(FIXTURES / "actions_namespace"))
     executor.add_discoverer(lambda loaded: [ActionDynamicName(f"api_{loaded.module_name}")])
-    assert executor.list_actions()[-1] == {"name": "api_actions_namespace"}
+    assert names(executor)[-1] == "api_actions_namespace"
 
 
 def test_executor_reexports_the_collecting_dispatcher() -> None:
@@ -217,7 +221,7 @@ def test_executor_reexports_the_collecting_dispatcher() -> None:
 
 
 async def test_sync_action_returns_events_and_responses(executor: ActionExecutor) -> None:
-    result = await executor.run(make_call("action_sync"))
+    result = await executor.execute(make_call("action_sync"))
     assert result["events"] == [SlotSet("seen", True), FollowupAction("action_listen")]
     assert [r["text"] for r in result["responses"]] == ["cuisine is thai"]
 
@@ -234,7 +238,7 @@ async def test_sync_action_runs_in_the_thread_pool(executor: ActionExecutor) -> 
             return []
 
     executor.register_action(ActionWhere)
-    await executor.run(make_call("action_where"))
+    await executor.execute(make_call("action_where"))
     assert seen[0].startswith("action")
     assert seen[0] != threading.main_thread().name
 
@@ -251,15 +255,15 @@ async def test_async_action_runs_on_the_loop_thread(executor: ActionExecutor) ->
             return []
 
     executor.register_action(ActionWhereAsync)
-    await executor.run(make_call("action_where_async"))
-    result = await executor.run(make_call("action_async"))
+    await executor.execute(make_call("action_where_async"))
+    result = await executor.execute(make_call("action_async"))
     assert seen == [threading.current_thread().name]
     assert result["events"] == [SlotSet("async", 1)]
     assert result["responses"][0]["text"] == "async"
 
 
 async def test_action_returning_none_has_no_events(executor: ActionExecutor) -> None:
-    result = await executor.run(make_call("action_none"))
+    result = await executor.execute(make_call("action_none"))
     assert result["events"] == []
     assert result["responses"][0]["text"] == "nothing to return"
 
@@ -268,7 +272,7 @@ async def test_items_that_are_not_events_are_dropped_with_one_warning(
     executor: ActionExecutor, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="action_server.executor"):
-        result = await executor.run(make_call("action_junk"))
+        result = await executor.execute(make_call("action_junk"))
     assert result["events"] == [SlotSet("kept", 1)]
     warnings = [r for r in caplog.records if "not events" in r.getMessage()]
     assert len(warnings) == 1
@@ -278,7 +282,7 @@ async def test_items_that_are_not_events_are_dropped_with_one_warning(
 
 async def test_unknown_action_raises_not_found(executor: ActionExecutor) -> None:
     with pytest.raises(ActionNotFoundException) as error:
-        await executor.run(make_call("action_nope"))
+        await executor.execute(make_call("action_nope"))
     assert str(error.value) == "No registered action found for name 'action_nope'."
 
 
@@ -286,7 +290,7 @@ async def test_exception_in_action_becomes_action_failed_without_the_detail(
     executor: ActionExecutor,
 ) -> None:
     with pytest.raises(ActionFailed) as error:
-        await executor.run(make_call("action_raises"))
+        await executor.execute(make_call("action_raises"))
     assert str(error.value) == "An exception occurred while running action 'action_raises'."
     assert "secret" not in str(error.value)
     assert isinstance(error.value.cause, KeyError)
@@ -296,7 +300,7 @@ async def test_exception_in_action_becomes_action_failed_without_the_detail(
 
 async def test_rejection_propagates_unchanged(executor: ActionExecutor) -> None:
     with pytest.raises(ActionExecutionRejection) as error:
-        await executor.run(make_call("action_rejects"))
+        await executor.execute(make_call("action_rejects"))
     assert error.value.action_name == "action_rejects"
     assert str(error.value) == "not now"
 
@@ -305,7 +309,7 @@ async def test_slow_async_action_times_out() -> None:
     executor = ActionExecutor(action_timeout=0.2)
     executor.register_action(ActionSlowAsync)
     with pytest.raises(ActionTimeout) as error:
-        await executor.run(make_call("action_slow_async"))
+        await executor.execute(make_call("action_slow_async"))
     assert str(error.value) == "Action 'action_slow_async' timed out after 0.2 s"
 
 
@@ -313,7 +317,7 @@ async def test_slow_sync_action_times_out_with_integral_seconds_formatted_plainl
     executor = ActionExecutor(action_timeout=0.5)
     executor.register_action(ActionSlowSync)
     with pytest.raises(ActionTimeout):
-        await executor.run(make_call("action_slow_sync"))
+        await executor.execute(make_call("action_slow_sync"))
     assert str(ActionTimeout("action_x", 2.0)) == "Action 'action_x' timed out after 2 s"
     executor.close()
 
@@ -326,9 +330,9 @@ def test_action_timeout_must_be_positive() -> None:
 async def test_slow_sync_action_does_not_block_a_concurrent_async_call(
     executor: ActionExecutor,
 ) -> None:
-    slow = asyncio.create_task(executor.run(make_call("action_slow_sync")))
+    slow = asyncio.create_task(executor.execute(make_call("action_slow_sync")))
     await asyncio.sleep(0.05)  # let the slow action reach its thread
-    fast = await executor.run(make_call("action_async"))
+    fast = await executor.execute(make_call("action_async"))
     assert fast["events"] == [SlotSet("async", 1)]
     assert not slow.done()
     assert (await slow)["events"] == [SlotSet("slept", True)]
@@ -336,18 +340,18 @@ async def test_slow_sync_action_does_not_block_a_concurrent_async_call(
 
 async def test_call_without_tracker_object_is_invalid(executor: ActionExecutor) -> None:
     with pytest.raises(InvalidActionCall, match="no 'tracker' object"):
-        await executor.run(make_call("action_sync", tracker="nope"))
+        await executor.execute(make_call("action_sync", tracker="nope"))
 
 
 async def test_call_without_next_action_is_invalid(executor: ActionExecutor) -> None:
     with pytest.raises(InvalidActionCall, match="next_action"):
-        await executor.run({"tracker": {"sender_id": "x"}})
+        await executor.execute({"tracker": {"sender_id": "x"}})
 
 
 async def test_run_does_not_mutate_the_call(executor: ActionExecutor) -> None:
     call = make_call("action_sync")
     before = repr(call)
-    await executor.run(call)
+    await executor.execute(call)
     assert repr(call) == before
 
 
@@ -360,40 +364,40 @@ async def test_call_without_domain_or_digest_asks_for_the_domain(
     call = make_call("action_echo_domain")
     del call["domain"]
     with pytest.raises(ActionMissingDomainException) as error:
-        await executor.run(call)
+        await executor.execute(call)
     assert error.value.action_name == "action_echo_domain"
 
 
 async def test_domain_is_cached_by_digest_and_reused_when_omitted(
     executor: ActionExecutor,
 ) -> None:
-    await executor.run(make_call("action_echo_domain", domain_digest="d1"))
+    await executor.execute(make_call("action_echo_domain", domain_digest="d1"))
     call = make_call("action_echo_domain", domain_digest="d1")
     del call["domain"]
-    result = await executor.run(call)
+    result = await executor.execute(call)
     assert result["responses"][0]["custom"] == {"domain": DOMAIN}
 
 
 async def test_omitted_domain_with_an_unknown_digest_asks_for_the_domain(
     executor: ActionExecutor,
 ) -> None:
-    await executor.run(make_call("action_echo_domain", domain_digest="d1"))
+    await executor.execute(make_call("action_echo_domain", domain_digest="d1"))
     call = make_call("action_echo_domain", domain_digest="d2")
     del call["domain"]
     with pytest.raises(ActionMissingDomainException):
-        await executor.run(call)
+        await executor.execute(call)
 
 
 async def test_empty_domain_without_cache_runs_with_an_empty_domain(
     executor: ActionExecutor,
 ) -> None:
-    result = await executor.run(make_call("action_echo_domain", domain={}))
+    result = await executor.execute(make_call("action_echo_domain", domain={}))
     assert result["responses"][0]["custom"] == {"domain": {}}
 
 
 async def test_domain_that_is_not_an_object_is_invalid(executor: ActionExecutor) -> None:
     with pytest.raises(InvalidActionCall, match="'domain'"):
-        await executor.run(make_call("action_echo_domain", domain=["x"]))
+        await executor.execute(make_call("action_echo_domain", domain=["x"]))
 
 
 # --- version ------------------------------------------------------------------------
@@ -405,7 +409,7 @@ async def test_incompatible_rasa_version_warns_once_per_version(
     with caplog.at_level(logging.WARNING, logger="action_server.executor"):
         for version in ["2.8.1", "2.8.1", "3.6.2", None, "4.0.0", "2.8.1"]:
             call = make_call("action_async", version=version)
-            await executor.run(call)
+            await executor.execute(call)
     warned = [r.getMessage() for r in caplog.records if "may not be compatible" in r.getMessage()]
     assert len(warned) == 2
     assert "2.8.1" in warned[0]
@@ -458,7 +462,7 @@ async def test_reload_picks_up_an_edited_module(package: Path) -> None:
     assert executor.reload_if_changed() is False
     write(package / "one.py", ACTION_SOURCE.format(cls="ActionOne", name="action_one", text="v2"))
     assert executor.reload_if_changed() is True
-    result = await executor.run(make_call("action_one"))
+    result = await executor.execute(make_call("action_one"))
     assert result["responses"][0]["text"] == "v2"
 
 
@@ -467,8 +471,8 @@ async def test_reload_picks_up_a_new_module(package: Path) -> None:
     executor.register_package(str(package))
     write(package / "two.py", ACTION_SOURCE.format(cls="ActionTwo", name="action_two", text="new"))
     assert executor.reload_if_changed() is True
-    assert [a["name"] for a in executor.list_actions()] == ["action_one", "action_two"]
-    assert (await executor.run(make_call("action_two")))["responses"][0]["text"] == "new"
+    assert names(executor) == ["action_one", "action_two"]
+    assert (await executor.execute(make_call("action_two")))["responses"][0]["text"] == "new"
 
 
 async def test_failed_reload_keeps_the_previous_actions_and_logs(
@@ -480,11 +484,11 @@ async def test_failed_reload_keeps_the_previous_actions_and_logs(
     with caplog.at_level(logging.ERROR, logger="action_server.executor"):
         assert executor.reload_if_changed() is False
     assert "Auto-reload" in caplog.text and "one.py, line 1" in caplog.text
-    assert (await executor.run(make_call("action_one")))["responses"][0]["text"] == "v1"
+    assert (await executor.execute(make_call("action_one")))["responses"][0]["text"] == "v1"
     # Fixing the file recovers on the next change.
     write(package / "one.py", ACTION_SOURCE.format(cls="ActionOne", name="action_one", text="v3"))
     assert executor.reload_if_changed() is True
-    assert (await executor.run(make_call("action_one")))["responses"][0]["text"] == "v3"
+    assert (await executor.execute(make_call("action_one")))["responses"][0]["text"] == "v3"
 
 
 async def test_auto_reload_thread_applies_edits_without_a_restart(package: Path) -> None:
@@ -498,7 +502,7 @@ async def test_auto_reload_thread_applies_edits_without_a_restart(package: Path)
         text = "v1"
         while text != "v2" and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            text = (await executor.run(make_call("action_one")))["responses"][0]["text"]
+            text = (await executor.execute(make_call("action_one")))["responses"][0]["text"]
         assert text == "v2"
     finally:
         executor.close()

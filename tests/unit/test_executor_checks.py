@@ -73,7 +73,7 @@ class ActionForgetsStreamEnd(Action):
 async def test_class_action_with_declared_arguments_runs_when_they_fit() -> None:
     executor = ActionExecutor()
     executor.register_action(ActionWithArguments)
-    result = await executor.run(_call("action_with_arguments", {"people": "4"}))
+    result = await executor.execute(_call("action_with_arguments", {"people": "4"}))
     assert result["events"] == [SlotSet("seen", "4")]
 
 
@@ -81,7 +81,7 @@ async def test_class_action_argument_of_the_wrong_type_is_rejected_before_it_run
     executor = ActionExecutor()
     executor.register_action(ActionWithArguments)
     with pytest.raises(ActionExecutionRejection) as rejected:
-        await executor.run(_call("action_with_arguments", {"people": "many"}))
+        await executor.execute(_call("action_with_arguments", {"people": "many"}))
     assert rejected.value.action_name == "action_with_arguments"
     assert str(rejected.value) == (
         "action_with_arguments: argument 'people': expected number, got 'many'"
@@ -101,11 +101,11 @@ async def test_argument_actions_validate_their_own_arguments_once() -> None:
     executor = ActionExecutor()
     action = CountingArgumentAction()
     executor.register_action(action)
-    result = await executor.run(_call("action_counting", {"people": "3"}))
+    result = await executor.execute(_call("action_counting", {"people": "3"}))
     assert result["events"] == [SlotSet("people", 3)]
     assert action.runs == 1
     with pytest.raises(ActionExecutionRejection):
-        await executor.run(_call("action_counting", {}))
+        await executor.execute(_call("action_counting", {}))
     assert action.runs == 1
 
 
@@ -115,7 +115,7 @@ async def test_stream_left_open_is_closed_with_a_warning_and_its_chunks_kept(
     executor = ActionExecutor()
     executor.register_action(ActionForgetsStreamEnd)
     with caplog.at_level(logging.WARNING, logger="action_server.executor"):
-        result = await executor.run(_call("action_forgets_stream_end"))
+        result = await executor.execute(_call("action_forgets_stream_end"))
     assert [(m["text"], m["buttons"]) for m in result["responses"]] == [
         ("one", []),
         ("two", [{"title": "ok", "payload": "/ok"}]),
