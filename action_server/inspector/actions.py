@@ -101,7 +101,7 @@ def describe_all(executor: Any, engine: Any | None) -> list[dict[str, Any]]:
     ``source`` (file:line of its YAML).
     """
     entries = []
-    for action in executor.actions.values():
+    for action in executor.action_objects.values():
         entry = describe_action(action)
         if isinstance(action, ApiAction):
             config = action.config
@@ -183,7 +183,7 @@ async def run_action(
     map_error: ErrorMapper,
 ) -> dict[str, Any]:
     """Run ``name`` once; the report the Actions view shows (see docs/inspector.md)."""
-    action = executor.actions.get(name)
+    action = executor.action_objects.get(name)
     description = describe_action(action) if action is not None else None
     specs = {
         spec.name: spec
@@ -214,7 +214,7 @@ async def run_action(
             api_capture.watch(action)
             with api_capture.capture() as exchanges:
                 report["api_calls"] = exchanges
-                result = await executor.run(call)
+                result = await executor.execute(call)
         elif kind == "response":
             result = _render(name, domain_model, call["tracker"]["slots"])
         elif kind == "remote" and engine is not None:
