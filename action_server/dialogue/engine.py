@@ -275,6 +275,11 @@ class FlowEngine:
             if name in self.project.domain.responses:
                 self._utter(turn, name)
                 return
+        # A source that knows what the assistant can do says so (understanding/pipeline.py).
+        fallback = getattr(self.command_source, "fallback_message", None)
+        if fallback is not None:
+            turn.say(fallback(self.project, turn.state))
+            return
         text = NOT_UNDERSTOOD_TEXT if reason is None else f"{NOT_UNDERSTOOD_TEXT} ({reason})"
         turn.say({"text": text})
 
