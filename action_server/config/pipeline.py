@@ -94,7 +94,9 @@ def load_pipeline_config(path: str | None) -> PipelineConfig:
     data = document.data or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{file}:1: expected a mapping at the top level")
-    pipeline = data.get("pipeline") or []
+    pipeline = data.get("pipeline")
+    if pipeline is None:
+        pipeline = []
     if not isinstance(pipeline, list):
         raise ConfigError(f"{document.where(('pipeline',))}: 'pipeline' must be a list")
     config = PipelineConfig(source=str(file))

@@ -93,6 +93,9 @@ class MockLLM:
         return None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -114,10 +117,11 @@ class MockLLM:
                     + data
                 )
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
+            self._tasks.discard(task)
 
     async def _respond(self, request: Request) -> tuple[int, Any]:
         rule = self._answer(request.prompt)
@@ -128,7 +132,10 @@ class MockLLM:
         if rule is not None and rule.garbage:
             return 200, b"<html>not json"
         text = rule.answer if rule is not None else self.default_answer
-        usage = {"prompt_tokens": len(request.prompt.split()), "completion_tokens": len(text.split())}
+        usage = {
+            "prompt_tokens": len(request.prompt.split()),
+            "completion_tokens": len(text.split()),
+        }
         if request.path.endswith("/completions") and "/chat/" not in request.path:
             return 200, {"choices": [{"text": text}], "usage": usage}
         return 200, {
@@ -143,6 +150,7 @@ class MockLLM:
     def start(self) -> MockLLM:
         self.port = self.port or free_port()
         ready = threading.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.new_event_loop()
 
         def run() -> None:
@@ -160,12 +168,16 @@ class MockLLM:
         return self
 
     def stop(self) -> None:
-        def shutdown() -> None:
+        async def shutdown() -> None:
             self._server.close()
-            self._loop.stop()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
-        self._loop.call_soon_threadsafe(shutdown)
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
 
     def __enter__(self) -> MockLLM:
         return self.start()

@@ -66,7 +66,9 @@ def test_quotes_are_stripped_from_names_and_values() -> None:
     assert parse_command_lines("disambiguate flows 'a', \"b\"") == [Clarify(("a", "b"))]
 
 
-@pytest.mark.parametrize("none", ["None", "null", "undefined", "[missing]", "[missing information]"])
+@pytest.mark.parametrize(
+    "none", ["None", "null", "undefined", "[missing]", "[missing information]"]
+)
 def test_none_words_mean_no_value(none: str) -> None:
     assert parse_command_lines(f"set slot time {none}") == [SetSlot("time", None, False, "LLM")]
 

@@ -37,7 +37,11 @@ def _bot(text: str | None) -> dict[str, Any]:
 CONVERSATIONS: dict[str, tuple[list[dict], dict[str, Any], list[dict], str]] = {
     "not_in_a_flow": ([{"event": "session_started"}], {}, [], "hi"),
     "asking_cuisine": (
-        [{"event": "session_started"}, _user("/book_table"), _bot("Which cuisine\nwould you like?")],
+        [
+            {"event": "session_started"},
+            _user("/book_table"),
+            _bot("Which cuisine\nwould you like?"),
+        ],
         {"booking_confirmed": False},
         [_frame("book_table", "0_collect_cuisine")],
         "Italian please",
@@ -86,7 +90,10 @@ def test_history_keeps_the_last_20_messages_after_the_latest_restart() -> None:
     for number in range(15):
         events += [_user(f"u{number}"), _bot(f"b{number}")]
     events += [
-        _user("x" * 500, [{"command": "error", "error_type": "rasa_internal_error_user_input_too_long"}]),
+        _user(
+            "x" * 500,
+            [{"command": "error", "error_type": "rasa_internal_error_user_input_too_long"}],
+        ),
         _user("", [{"command": "error", "error_type": "rasa_internal_error_default"}]),
         _bot(None),
         _user("/SetSlots(cuisine=italian)"),
@@ -113,10 +120,16 @@ def test_inputs_hold_rasa_template_variables(example_project: FlowProject) -> No
     assert inputs["current_slot_allowed_values"] == "['italian', 'japanese', 'indian', 'mexican']"
     assert inputs["user_message"] == "Italian please"
     # guarded-off flows (if: false) are not offered
-    assert [f["name"] for f in inputs["available_flows"]] == ["greet", "book_table", "cancel_booking"]
+    assert [f["name"] for f in inputs["available_flows"]] == [
+        "greet",
+        "book_table",
+        "cancel_booking",
+    ]
 
 
-def test_a_custom_template_gets_rasa_variables(tmp_path: Path, example_project: FlowProject) -> None:
+def test_a_custom_template_gets_rasa_variables(
+    tmp_path: Path, example_project: FlowProject
+) -> None:
     template = tmp_path / "prompt.jinja2"
     template.write_text(
         "{% for flow in available_flows %}{{ flow.name }}: {{ flow.description }}\n{% endfor %}"
@@ -130,18 +143,25 @@ def test_a_custom_template_gets_rasa_variables(tmp_path: Path, example_project: 
     )
     assert "book_table: Book a restaurant table" in prompt
     assert "in book_table asking cuisine" in prompt
-    assert prompt.endswith('AI: Which cuisine would you like?\nUSER: Italian please\n"Italian please"')
+    assert prompt.endswith(
+        'AI: Which cuisine would you like?\nUSER: Italian please\n"Italian please"'
+    )
 
 
 def test_an_unknown_template_variable_is_a_load_error_naming_file_and_line(tmp_path: Path) -> None:
     template = tmp_path / "prompt.jinja2"
     template.write_text("line one\n{{ user_message }}\n\n{{ user_mesage }}\n", encoding="utf-8")
-    with pytest.raises(PromptTemplateError, match=rf"{template}:4: unknown template variable 'user_mesage'"):
+    with pytest.raises(
+        PromptTemplateError, match=rf"{template}:4: unknown template variable 'user_mesage'"
+    ):
         load_prompt_template(template)
 
 
 def test_a_template_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     template = tmp_path / "prompt.jinja2"
     template.write_text("ok\n{% if current_flow %}\nno end", encoding="utf-8")
-    with pytest.raises(PromptTemplateError, match=rf"{template}:2: invalid template.*block that needs to be closed is .if."):
+    with pytest.raises(
+        PromptTemplateError,
+        match=rf"{template}:2: invalid template.*block that needs to be closed is .if.",
+    ):
         load_prompt_template(template)
