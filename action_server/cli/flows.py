@@ -261,6 +261,8 @@ def _cli_understanding(
         raise CommandError(str(exc)) from exc
     for warning in understanding.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for note in understanding.notes:
+        print(f"note: {note}", file=sys.stderr)
     return understanding
 
 
@@ -530,6 +532,8 @@ def app_hook(settings: ServerSettings, executor: Any) -> AppExtension:
         raise ValueError(str(exc)) from exc
     for warning in understanding.warnings:
         logger.warning(warning)
+    for note in understanding.notes:
+        logger.info(note)
     engine = FlowEngine(
         check.project,
         setup.client,

@@ -2,7 +2,8 @@
 
 Order per message: slash payloads (``slash.py``) always win; then the NLU command adapter
 (intent -> ``nlu_trigger`` flow); then the LLM command generator, skipped when the adapter
-already started a flow and ``minimize_num_calls`` is on (Rasa's default). Without an LLM, a
+already started a flow and ``minimize_num_calls`` is on (Rasa's default). When both answer,
+the LLM's flow commands win and the adapter's flow start is kept only if the LLM named none. Without an LLM, a
 plain message answers the question being asked, and a message nobody understood gets the
 fallback: what the assistant can do, with ``/StartFlow(...)`` buttons.
 
@@ -33,8 +34,11 @@ from action_server.flows.model import FlowProject
 from action_server.stores.store import ConversationState
 from action_server.understanding.command_parser import startable_flow_ids
 from action_server.understanding.commands import (
+    CancelFlow,
     CannotHandle,
+    Clarify,
     Command,
+    InternalError,
     SetSlot,
     StartFlow,
     collecting_slot,
@@ -65,7 +69,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ROUTE_TO_CALM_SLOT = "route_session_to_calm"
-DEFAULT_MODEL = "gpt-4o-2024-11-20"  # what Rasa's compact generator uses without llm config
+DEFAULT_MODEL = "gpt-4o-2024-11-20"
+_FLOW_COMMANDS = (StartFlow, CancelFlow, Clarify)  # what Rasa's compact generator uses without llm config
 
 
 def capabilities_message(project: FlowProject, slots: dict[str, Any]) -> dict[str, Any]:
@@ -121,15 +126,9 @@ class UnderstandingPipeline:
             )
         if self.llm is not None and not (prior and self.minimize_num_calls):
             generated = await self.llm.parse(text, state, project)
-            if not prior:
-                return generated
-            started = {c.flow_id for c in prior if isinstance(c, StartFlow)}
-            rest = [
-                c
-                for c in generated
-                if not (isinstance(c, StartFlow) and c.flow_id in started)
-                and not isinstance(c, CannotHandle)
-            ]
+            if not prior or any(isinstance(c, _FLOW_COMMANDS) for c in generated):
+                return generated  # the LLM saw the whole conversation: its flow choice wins
+            rest = [c for c in generated if not isinstance(c, (CannotHandle, InternalError))]
             return [*prior, *rest]
         if prior:
             return prior
@@ -166,6 +165,7 @@ class Understanding:
 
     source: UnderstandingPipeline
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # expected, e.g. an optional LLM left off
     description: str = "slash payloads and answers"
     llm_group: str | None = None
 
@@ -218,6 +218,7 @@ def _generator(
     endpoints_file: str,
     project: FlowProject,
     warnings: list[str],
+    notes: list[str],
 ) -> LLMCommandGenerator | None:
     options = component.options
     group, models = _models_for(component, endpoints, endpoints_file)
@@ -229,7 +230,7 @@ def _generator(
     except ModelSettingsError as exc:
         if required:
             raise ConfigError(f"{component.where}: {component.name}: {exc}") from exc
-        warnings.append(
+        notes.append(
             f"{component.where}: {component.name} is off ({exc}); understanding users "
             "without an LLM"
         )
@@ -266,6 +267,7 @@ def build_understanding(
     With no config.yml the NLU adapter still runs when the project has NLU data.
     """
     warnings: list[str] = []
+    notes: list[str] = []
     parts: list[str] = ["slash payloads"]
     nlu: NLUCommandAdapter | None = None
     adapter = pipeline.component("NLUCommandAdapter")
@@ -290,7 +292,7 @@ def build_understanding(
     minimize = True
     component = pipeline.command_generator
     if component is not None:
-        llm = _generator(component, endpoints, endpoints_file, project, warnings)
+        llm = _generator(component, endpoints, endpoints_file, project, warnings, notes)
         minimize = component.options.get("minimize_num_calls", True) is not False
         if llm is not None:
             parts.append(f"{component.name} (model group '{llm.client.group}')")
@@ -299,5 +301,5 @@ def build_understanding(
     router = pipeline.component("LLMBasedRouter") is not None
     source = UnderstandingPipeline(nlu=nlu, llm=llm, minimize_num_calls=minimize, router=router)
     return Understanding(
-        source, warnings, ", ".join(parts), llm.client.group if llm is not None else None
+        source, warnings, notes, ", ".join(parts), llm.client.group if llm is not None else None
     )

@@ -37,7 +37,8 @@ class Rule:
     """Answer ``answer`` when the latest user message contains ``latest`` (case-insensitive)
     and the prompt contains ``prompt_contains``; ``status`` != 200 answers an error,
     ``delay`` waits first, ``garbage`` sends a body that is not a completion, ``times`` limits
-    how often the rule applies (then the next matching rule answers)."""
+    how often the rule applies (then the next matching rule answers); ``exact`` compares the
+    whole latest message."""
 
     latest: str = ""
     answer: str = ""
@@ -46,15 +47,16 @@ class Rule:
     delay: float = 0.0
     garbage: bool = False
     times: int | None = None
+    exact: bool = False
     used: int = 0
 
     def matches(self, prompt: str) -> bool:
         if self.times is not None and self.used >= self.times:
             return False
-        return (
-            self.latest.lower() in latest_user_message(prompt).lower()
-            and self.prompt_contains in prompt
-        )
+        latest = latest_user_message(prompt).lower()
+        wanted = self.latest.lower()
+        found = latest == wanted if self.exact else wanted in latest
+        return found and self.prompt_contains in prompt
 
 
 @dataclass

@@ -204,8 +204,7 @@ def test_an_optional_generator_without_credentials_is_switched_off(
     understanding = build_understanding(pipeline, endpoints, example_project, [])
     assert understanding.source.llm is None
     assert (
-        "CompactLLMCommandGenerator is off (model group 'llm': no API key"
-        in understanding.warnings[0]
+        "CompactLLMCommandGenerator is off (model group 'llm': no API key" in understanding.notes[0]
     )
 
 
