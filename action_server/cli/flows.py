@@ -330,7 +330,7 @@ def _validate_command(args: argparse.Namespace) -> int:
         return 1
     understanding = _cli_understanding(args, config, check.project)
     print(summary_line(check.project, len(check.skipped)))
-    print(f"understanding users with: {understanding.description}")
+    print(f"note: understanding users with {understanding.description}", file=sys.stderr)
     return 0
 
 

@@ -69,8 +69,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ROUTE_TO_CALM_SLOT = "route_session_to_calm"
-DEFAULT_MODEL = "gpt-4o-2024-11-20"
-_FLOW_COMMANDS = (StartFlow, CancelFlow, Clarify)  # what Rasa's compact generator uses without llm config
+DEFAULT_MODEL = "gpt-4o-2024-11-20"  # what Rasa's compact generator uses without llm config
+_FLOW_COMMANDS = (StartFlow, CancelFlow, Clarify)
 
 
 def capabilities_message(project: FlowProject, slots: dict[str, Any]) -> dict[str, Any]:
@@ -221,8 +221,14 @@ def _generator(
     notes: list[str],
 ) -> LLMCommandGenerator | None:
     options = component.options
-    group, models = _models_for(component, endpoints, endpoints_file)
     required = options.get("required", True) is not False
+    try:
+        group, models = _models_for(component, endpoints, endpoints_file)
+    except ConfigError as exc:
+        if required:
+            raise
+        notes.append(f"{exc}; {component.name} is off, understanding users without an LLM")
+        return None
     try:
         settings = resolve_group(group, models)
         if options.get("check_reachable", True) is not False:
