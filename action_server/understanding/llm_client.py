@@ -1,7 +1,7 @@
 """An async client for OpenAI-compatible chat completions (OpenAI, Azure, vLLM, ollama, ...).
 
-One ``httpx.AsyncClient`` per model group with a wide connection pool, so hundreds of
-conversations wait on the LLM at once; a timeout per attempt and a bounded number of retries
+A few ``httpx.AsyncClient`` pools per model group with room for many connections, so hundreds
+of conversations wait on the LLM at once; a timeout per attempt and a bounded number of retries
 (connection errors, timeouts, 429 and 5xx); a group with several models fails over to the next.
 The prompt and the answer go to the debug log with API keys redacted.
 """
@@ -9,8 +9,10 @@ The prompt and the answer go to the debug log with API keys redacted.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +30,14 @@ logger = logging.getLogger(__name__)
 
 _RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 _BACKOFF = 0.2  # seconds before the first retry, doubled each time
+_SHARDS = 16
 _SECRET = re.compile(r"(?i)(bearer\s+|api[-_]?key[\"'=:\s]+)([A-Za-z0-9._\-]{4,})")
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One certificate store for every pool (loading it costs tens of milliseconds)."""
+    return ssl.create_default_context()
 
 
 class LLMError(Exception):
@@ -60,27 +69,34 @@ class LLMClient:
             raise ValueError("a model group needs at least one model")
         self.models = list(models)
         self.group = models[0].group
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._next = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
+        per_shard = max(1, max_connections // _SHARDS)
+        self._limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
 
     def _http(self) -> httpx.AsyncClient:
-        # A client belongs to one event loop; the CLI may run several loops one after another.
+        # httpcore's pool scans every connection for every request (quadratic in the number
+        # of requests in flight), so requests are spread over a few small pools. A client
+        # belongs to one event loop; the CLI may run several loops one after another.
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = httpx.AsyncClient(limits=self._limits, trust_env=False)
+        if not self._clients or self._loop is not loop:
+            verify = _ssl_context()
+            self._clients = [
+                httpx.AsyncClient(limits=self._limits, trust_env=False, verify=verify)
+                for _ in range(_SHARDS)
+            ]
             self._loop = loop
-        return self._client
+        self._next = (self._next + 1) % _SHARDS
+        return self._clients[self._next]
 
     async def close(self) -> None:
-        if self._client is not None:
+        for client in self._clients:
             try:
-                await self._client.aclose()
+                await client.aclose()
             except RuntimeError:  # its loop is gone; nothing left to close
                 pass
-            self._client = None
+        self._clients = []
 
     async def complete(self, prompt: str) -> LLMAnswer:
         """The answer to ``prompt`` as a single user message; LLMError when none came."""
