@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from action_server.dialogue.bootstrap import (
     domain_paths_for,
 )
 from action_server.flows.issues import Issue
+from action_server.understanding.llm_helpers import ENDPOINTS_ENV
 
 if TYPE_CHECKING:
     from action_server.config.endpoints import EndpointsConfig
@@ -140,7 +142,12 @@ def extend_run(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_run(args: argparse.Namespace, settings: ServerSettings) -> None:
-    """Ask every worker to build the flow engine; nothing happens without ``--flows``."""
+    """Ask every worker to build the flow engine; nothing happens without ``--flows``.
+
+    The LLM helpers of actions read the model groups of ``--endpoints`` in every worker.
+    """
+    if settings.endpoints:
+        os.environ.setdefault(ENDPOINTS_ENV, settings.endpoints)
     if args.flows is None:
         if args.domain is not None:
             raise ValueError("--domain needs --flows (the domain only matters to flows)")

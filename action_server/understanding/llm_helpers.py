@@ -5,7 +5,8 @@
     if await llm_classify_binary("Is the customer angry?", tracker.latest_message["text"]):
         ...
 
-Both are coroutines (use them in ``async def run`` or async function actions) and return
+Both are coroutines (await them in ``async def run`` or an async function action; a sync
+function can call ``asyncio.run(...)``, as it runs in a worker thread) and return
 ``fallback`` on any LLM error or an answer that is not one of the choices. The model group is
 the one named, else the command generator's, else the first in endpoints.yml, else Rasa's
 OpenAI defaults (``OPENAI_API_KEY``/``OPENAI_API_BASE``).
@@ -14,6 +15,7 @@ OpenAI defaults (``OPENAI_API_KEY``/``OPENAI_API_BASE``).
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +30,7 @@ __all__ = ["configure_llm_helpers", "llm_classify_binary", "llm_classify_categor
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+ENDPOINTS_ENV = "ACTION_SERVER_ENDPOINTS"
 _YES = frozenset({"yes", "true", "y"})
 _NO = frozenset({"no", "false", "n"})
 
@@ -51,10 +54,11 @@ def configure_llm_helpers(endpoints: EndpointsConfig, default_group: str | None 
 
 def _client(model_group: str | None) -> LLMClient:
     if _state.endpoints is None:
+        # Not configured by the flows set-up (a plain action server): the server's endpoints
+        # file, which `run` names in the environment of its workers.
+        path = os.environ.get(ENDPOINTS_ENV) or "endpoints.yml"
         try:
-            _state.endpoints = load_endpoints(
-                "endpoints.yml" if Path("endpoints.yml").exists() else None
-            )
+            _state.endpoints = load_endpoints(path if Path(path).exists() else None)
         except ConfigError as exc:
             raise LLMError(str(exc)) from exc
     endpoints = _state.endpoints

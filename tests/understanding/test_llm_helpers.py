@@ -91,3 +91,32 @@ async def test_helpers_work_inside_actions_run_by_the_executor(helper_llm: MockL
     result = await executor.run(call)
     assert result["events"][0]["value"] == "sales"
     executor.close()
+
+
+def test_helpers_in_a_plain_action_server_use_its_endpoints_file(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.helpers import ServerProcess, action_call
+
+    with MockLLM(
+        [
+            Rule(prompt_contains="Is the customer upset?", answer="yes"),
+            Rule(prompt_contains="Which team", answer="technical"),
+        ]
+    ) as mock:
+        endpoints = tmp_path / "my-endpoints.yml"
+        endpoints.write_text(
+            "model_groups:\n  - id: helpers\n    models:\n      - model: m\n"
+            f"        api_base: {mock.url}\n        max_retries: 0\n",
+            encoding="utf-8",
+        )
+        call = action_call("action_triage")
+        call["tracker"]["latest_message"] = {"text": "the app crashes all the time!"}
+        with ServerProcess(
+            ["--actions", "tests.understanding.helper_actions", "--endpoints", str(endpoints)]
+        ) as server:
+            response = httpx.post(server.url + "/webhook", json=call, timeout=10)
+        assert response.status_code == 200, response.text
+        events = response.json()["events"]
+        assert [(e["name"], e["value"]) for e in events] == [("upset", True), ("team", "technical")]
+        assert len(mock.requests) == 2
