@@ -165,3 +165,29 @@ def test_a_template_syntax_error_names_file_and_line(tmp_path: Path) -> None:
         match=rf"{template}:2: invalid template.*block that needs to be closed is .if.",
     ):
         load_prompt_template(template)
+
+
+# Current State written with Rasa's template variables, the way a project's own template does:
+# it must give the very text the generator renders.
+_STATE_TEMPLATE = (
+    '{% if current_flow != None %}{"active_flow":"{{ current_flow }}","current_step":'
+    '{"requested_slot":"{{ current_slot }}","requested_slot_description":'
+    '{{ current_slot_description | to_json_escaped_string }}},"slots":['
+    '{% for slot in flow_slots %}{"name":"{{ slot.name }}","value":"{{ slot.value }}",'
+    '"type":"{{ slot.type }}"{% if slot.description %},"description":'
+    "{{ slot.description | to_json_escaped_string }}{% endif %}{% if slot.allowed_values %},"
+    '"allowed_values":"{{ slot.allowed_values }}"{% endif %}}{% if not loop.last %},{% endif %}'
+    "{% endfor %}]}{% else %}You are currently not inside any flow.{% endif %}"
+)
+
+
+@pytest.mark.parametrize("name", sorted(CONVERSATIONS))
+def test_a_template_built_from_rasa_variables_renders_the_same_current_state(
+    name: str, tmp_path: Path, example_project: FlowProject
+) -> None:
+    template = tmp_path / "state.jinja2"
+    template.write_text(_STATE_TEMPLATE, encoding="utf-8")
+    events, slots, stack, latest = CONVERSATIONS[name]
+    builder = PromptBuilder(example_project, load_prompt_template(template))
+    state = _state(events, slots, stack)
+    assert builder.render(latest, state) == builder.inputs(latest, state)["current_state"]
