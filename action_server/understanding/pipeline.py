@@ -119,11 +119,11 @@ class UnderstandingPipeline:
         slot = collecting_slot(state, project)
         prior: list[Command] = []
         if self.nlu is not None:
-            # Without an LLM a message answering a question must stay an answer, unless it is
-            # word for word a training example of an intent that starts a flow.
-            _, prior = self.nlu.predict(
-                text, project, state.slots, exact_only=self.llm is None and slot is not None
-            )
+            # A message answering a question stays an answer (for the LLM to read, or as it
+            # is), unless it is word for word a training example of an intent.
+            active = {str(frame.get("flow_id")) for frame in state.stack}
+            _, predicted = self.nlu.predict(text, project, state.slots, exact_only=slot is not None)
+            prior = [c for c in predicted if not (isinstance(c, StartFlow) and c.flow_id in active)]
         if self.llm is not None and not (prior and self.minimize_num_calls):
             generated = await self.llm.parse(text, state, project)
             if not prior or any(isinstance(c, _FLOW_COMMANDS) for c in generated):

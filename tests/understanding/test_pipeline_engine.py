@@ -183,3 +183,17 @@ async def test_the_router_sets_the_routing_slot(tmp_path: Path, with_slot: bool)
     slots = (await engine.tracker("u"))["slots"]
     assert slots.get("route_session_to_calm") is (True if with_slot else None)
     await engine.close()
+
+
+async def test_an_answer_to_a_question_goes_to_the_llm_even_if_it_resembles_an_intent(
+    tmp_path: Path,
+) -> None:
+    config = "pipeline:\n  - name: NLUCommandAdapter\n" + LLM_CONFIG.split("\n", 1)[1]
+    with MockLLM([Rule(latest="I want pizza", answer="set slot cuisine italian")]) as mock:
+        engine = _engine(tmp_path, config, mock)
+        await engine.handle("u", "/book_table")
+        # "I want pizza" is close to book_table's examples, but the question is being asked
+        assert texts(await engine.handle("u", "I want pizza")) == ["For how many people?"]
+        assert len(mock.requests) == 1
+        await engine.close()
+        await understanding_close(engine)
