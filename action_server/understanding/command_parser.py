@@ -6,15 +6,15 @@ quotes around names and values are stripped. Only the LLM's answer is parsed, ne
 text, so a user cannot inject commands.
 
 After parsing, the commands are checked against the project as Rasa does: StartFlow of an
-unknown or guarded-off flow is dropped; SetSlot of an unknown slot, or of a slot whose mappings
-do not let the LLM fill it, is dropped; slot values are coerced to the slot type; a
+unknown or guarded-off flow is dropped; SetSlot of an unknown slot, of a slot whose mappings
+do not let the LLM fill it, or of a slot no active or starting flow collects, is dropped; slot values are coerced to the slot type; a
 disambiguation with one valid option starts that flow.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from action_server.flows.model import FlowProject, SlotDefinition
@@ -35,8 +35,10 @@ __all__ = [
     "NONE_VALUES",
     "check_commands",
     "llm_may_fill",
+    "open_slots",
     "parse_command_lines",
     "startable_flow_ids",
+    "top_frames",
 ]
 
 NONE_VALUES = frozenset({"[missing information]", "[missing]", "None", "undefined", "null"})
@@ -162,31 +164,78 @@ def _coerce(slot: SlotDefinition, value: Any) -> Any:
         return value  # the engine refuses it with the slot's own message
 
 
+def top_frames(
+    stack: Sequence[Mapping[str, Any]],
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """(top user flow frame ignoring call frames, top user flow frame), as Rasa picks them."""
+    calling = called = None
+    for frame in reversed(stack):
+        if str(frame.get("flow_id", "")).startswith("pattern_"):
+            continue
+        if called is None:
+            called = frame
+        if frame.get("frame_type") != "call":
+            calling = frame
+            break
+    return calling, called
+
+
+def _collects(project: FlowProject, flow_id: str, seen: set[str]) -> set[str]:
+    """Slots a flow (and the flows it calls) collects without ``ask_before_filling``."""
+    flow = project.flows.get(flow_id)
+    if flow is None or flow_id in seen:
+        return set()
+    seen.add(flow_id)
+    names = set()
+    for step in flow.steps.values():
+        if step.collect and not step.ask_before_filling:
+            names.add(step.collect)
+        if step.call:
+            names |= _collects(project, step.call, seen)
+    return names
+
+
+def open_slots(
+    project: FlowProject, stack: Sequence[Mapping[str, Any]], started: Sequence[str]
+) -> set[str]:
+    """Slots an LLM may set now (Rasa): those of the active flow, the one being asked, and
+    those of flows the same message starts."""
+    calling, called = top_frames(stack)
+    names: set[str] = set()
+    if calling is not None:
+        names |= _collects(project, str(calling.get("flow_id")), set())
+    if called is not None and called.get("state") == "asked":
+        flow = project.flows.get(str(called.get("flow_id")))
+        step = flow.steps.get(str(called.get("step_id"))) if flow else None
+        if step is not None and step.collect:
+            names.add(step.collect)
+    for flow_id in started:
+        names |= _collects(project, flow_id, set())
+    return names
+
+
 def check_commands(
     commands: list[Command],
     project: FlowProject,
     slots: Mapping[str, Any],
-    active_flows: frozenset[str] = frozenset(),
+    stack: Sequence[Mapping[str, Any]] = (),
+    exempt_slots: frozenset[str] = frozenset({"route_session_to_calm"}),
 ) -> list[Command]:
-    """Drop what the project does not allow, coerce values, resolve single-option clarifies."""
+    """Drop what the project does not allow, coerce values, resolve single-option clarifies.
+
+    A SetSlot from the LLM is kept only for a slot the LLM may fill (its mappings) that the
+    active flow, the question being asked or a flow started by the same answer collects.
+    """
     startable = set(startable_flow_ids(project, slots))
-    checked: list[Command] = []
+    active_flows = {str(frame.get("flow_id")) for frame in stack}
+    resolved: list[Command] = []
     for command in commands:
         if isinstance(command, StartFlow):
             if command.flow_id in startable:
-                checked.append(command)
-        elif isinstance(command, SetSlot):
-            if command.name == "flow_name" and command.value in startable:
-                checked.append(StartFlow(str(command.value)))  # a common LLM slip
-                continue
-            slot = project.domain.slots.get(command.name)
-            if slot is None or (command.extractor == "LLM" and not llm_may_fill(slot)):
-                continue
-            checked.append(
-                SetSlot(
-                    command.name, _coerce(slot, command.value), command.is_answer, command.extractor
-                )
-            )
+                resolved.append(command)
+        elif isinstance(command, SetSlot) and command.name == "flow_name":
+            if command.value in startable:
+                resolved.append(StartFlow(str(command.value)))  # a common LLM slip
         elif isinstance(command, Clarify):
             valid = [
                 o
@@ -194,9 +243,25 @@ def check_commands(
                 if o in startable and o not in active_flows
             ]
             if len(valid) == 1:
-                checked.append(StartFlow(valid[0]))
+                resolved.append(StartFlow(valid[0]))
             elif len(valid) > 1:
-                checked.append(Clarify(tuple(valid)))
+                resolved.append(Clarify(tuple(valid)))
         else:
-            checked.append(command)
+            resolved.append(command)
+    started = [c.flow_id for c in resolved if isinstance(c, StartFlow)]
+    allowed = open_slots(project, stack, started) | exempt_slots
+    checked: list[Command] = []
+    for command in resolved:
+        if isinstance(command, SetSlot):
+            slot = project.domain.slots.get(command.name)
+            if slot is None:
+                continue
+            if command.extractor == "LLM" and (
+                not llm_may_fill(slot) or command.name not in allowed
+            ):
+                continue
+            command = SetSlot(
+                command.name, _coerce(slot, command.value), command.is_answer, command.extractor
+            )
+        checked.append(command)
     return checked

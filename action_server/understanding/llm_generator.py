@@ -88,8 +88,7 @@ class LLMCommandGenerator:
     def commands_from_answer(
         answer: str, state: ConversationState, project: FlowProject
     ) -> list[Command]:
-        active = frozenset(str(frame.get("flow_id")) for frame in state.stack)
-        commands = check_commands(parse_command_lines(answer), project, state.slots, active)
+        commands = check_commands(parse_command_lines(answer), project, state.slots, state.stack)
         if not commands:
             return [CannotHandle("the LLM answered no command that applies here")]
         return commands

@@ -28,7 +28,11 @@ import jinja2.nodes
 
 from action_server.flows.model import Flow, FlowProject, SlotDefinition, Step
 from action_server.stores.store import ConversationState
-from action_server.understanding.command_parser import llm_may_fill, startable_flow_ids
+from action_server.understanding.command_parser import (
+    llm_may_fill,
+    startable_flow_ids,
+    top_frames,
+)
 
 __all__ = [
     "NOT_IN_FLOW",
@@ -178,21 +182,6 @@ class _Collect:
     allowed_values: str | None
 
 
-def _top_frames(stack: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(top user flow frame ignoring call frames, top user flow frame) as Rasa picks them."""
-    calling = called = None
-    for frame in reversed(stack):
-        flow_id = str(frame.get("flow_id", ""))
-        if flow_id.startswith("pattern_"):
-            continue
-        if called is None:
-            called = frame
-        if frame.get("frame_type") != "call":
-            calling = frame
-            break
-    return calling, called
-
-
 class PromptBuilder:
     """Renders the prompt for one project; per-project facts are computed once."""
 
@@ -246,7 +235,7 @@ class PromptBuilder:
     def inputs(self, text: str, state: ConversationState) -> dict[str, Any]:
         """The variables Rasa gives its command prompt templates, plus ``current_state``."""
         slots = state.slots
-        calling, called = _top_frames(state.stack)
+        calling, called = top_frames(state.stack)
         top_flow = self.project.flows.get(str(calling.get("flow_id"))) if calling else None
         current_step: Step | None = None
         if called is not None:

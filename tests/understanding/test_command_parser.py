@@ -79,18 +79,23 @@ def test_values_keep_inner_spaces() -> None:
     ]
 
 
-def _check(text: str, project: FlowProject, slots: dict | None = None, active=frozenset()):
-    return check_commands(parse_command_lines(text), project, slots or {}, active)
+BOOKING = [{"flow_id": "book_table", "step_id": "0_collect_cuisine", "state": "asked"}]
+
+
+def _check(text: str, project: FlowProject, slots: dict | None = None, stack=BOOKING):
+    return check_commands(parse_command_lines(text), project, slots or {}, stack)
 
 
 def test_slot_values_are_coerced_to_the_slot_type(example_project: FlowProject) -> None:
-    assert _check(
-        "set slot cuisine ITALIAN\nset slot party_size 4\nset slot try_other_time True",
-        example_project,
-    ) == [
+    assert _check("set slot cuisine ITALIAN\nset slot party_size 4", example_project) == [
         SetSlot("cuisine", "italian", False, "LLM"),
         SetSlot("party_size", 4.0, False, "LLM"),
-        SetSlot("try_other_time", True, False, "LLM"),
+    ]
+    asking = [
+        {"flow_id": "offer_alternatives", "step_id": "0_collect_try_other_time", "state": "asked"}
+    ]
+    assert _check("set slot try_other_time True", example_project, stack=asking) == [
+        SetSlot("try_other_time", True, False, "LLM")
     ]
 
 
@@ -121,14 +126,39 @@ def test_unknown_slots_and_slots_the_llm_may_not_fill_are_dropped(
     ) == [SetSlot("time", "20:00", False, "LLM")]
 
 
+def test_only_slots_of_the_active_or_a_starting_flow_may_be_set(
+    example_project: FlowProject,
+) -> None:
+    # no flow is active: a slot alone is dropped, with the flow that collects it it is kept
+    assert _check("set slot time 20:00", example_project, stack=[]) == []
+    assert _check("start flow book_table\nset slot time 20:00", example_project, stack=[]) == [
+        StartFlow("book_table"),
+        SetSlot("time", "20:00", False, "LLM"),
+    ]
+    # confirm_cancel is ask_before_filling: open only while it is being asked
+    asking = [{"flow_id": "cancel_booking", "step_id": "confirm", "state": "asked"}]
+    assert _check(
+        "set slot confirm_cancel yes\nset slot party_size 2", example_project, stack=asking
+    ) == [SetSlot("confirm_cancel", True, False, "LLM")]
+    assert _check("set slot confirm_cancel yes", example_project, stack=[]) == []
+    # the slots of a flow the active one calls are open too
+    assert _check("set slot contact_name Ann", example_project) == [
+        SetSlot("contact_name", "Ann", False, "LLM")
+    ]
+
+
 def test_a_disambiguation_with_one_valid_option_starts_that_flow(
     example_project: FlowProject,
 ) -> None:
-    assert _check("disambiguate flows book_table nonexistent", example_project) == [
+    assert _check("disambiguate flows book_table nonexistent", example_project, stack=[]) == [
         StartFlow("book_table")
     ]
-    assert _check("disambiguate flows book_table cancel_booking", example_project) == [
+    assert _check("disambiguate flows book_table cancel_booking", example_project, stack=[]) == [
         Clarify(("book_table", "cancel_booking"))
+    ]
+    # a flow already on the stack is not offered again
+    assert _check("disambiguate flows book_table cancel_booking", example_project) == [
+        StartFlow("cancel_booking")
     ]
     assert _check("disambiguate flows nope nada", example_project) == []
 
