@@ -97,7 +97,7 @@ def bench_turn(turns: int) -> None:
     for _ in range(turns):
         started = time.perf_counter()
         prompt = builder.render("make it 42 and then start flow 7", state)
-        commands = check_commands(parse_command_lines(answer), project, state.slots)
+        commands = check_commands(parse_command_lines(answer), project, state.slots, state.stack)
         samples.append(time.perf_counter() - started)
     assert len(commands) == 3 and "flow_19" in prompt
     print(
