@@ -494,6 +494,9 @@ async def _chat(engine: FlowEngine, sender: str, *, debug: bool) -> None:
             sys.stdout.flush()
     finally:
         await engine.close()
+        close_source = getattr(engine.command_source, "close", None)
+        if close_source is not None:  # the LLM client's connections
+            await close_source()
 
 
 # --- run --flows -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The command language an LLM answers in (Rasa's DSL v2, plus v3's ``search and reply``).
+"""The command language an LLM answers in (Rasa's DSL v2, v3's ``search and reply``, and the
+older v1 call syntax such as ``StartFlow(x)`` / ``SetSlot(x, v)``).
 
 Pure functions: the LLM's answer text in, commands out. One command per line, each anchored at
 the line start after any non-word characters or digits (list markers such as ``1.`` or ``-``);
@@ -114,6 +115,44 @@ def _skip(_: re.Match[str]) -> Command:
 @_rule(rf"cannot handle{_END}")
 def _cannot(_: re.Match[str]) -> Command | None:
     return None  # the same as nothing parsable: the caller answers CannotHandle
+
+
+# Rasa's older syntax (DSL v1, ``SingleStepLLMCommandGenerator``'s prompt): recorded answers
+# and fine-tuned models of such projects keep working.
+@_rule(rf"StartFlow\({_Q}?{_NAME}{_Q}?\){_END}")
+def _start_v1(match: re.Match[str]) -> Command:
+    return StartFlow(match.group(1))
+
+
+@_rule(rf"SetSlot\({_Q}?{_NAME}{_Q}?, ?(.*)\){_END}")
+def _set_v1(match: re.Match[str]) -> Command:
+    value = _clean(match.group(2))
+    return SetSlot(
+        match.group(1), None if not value or value in NONE_VALUES else value, False, "LLM"
+    )
+
+
+@_rule(r"Clarify\(([^)]*)\)" + _END)
+def _clarify_v1(match: re.Match[str]) -> Command:
+    options = [_clean(o) for o in match.group(1).replace(",", " ").split()]
+    return Clarify(tuple(sorted(o for o in options if o)))
+
+
+_V1_SIMPLE: dict[str, Callable[[], Command]] = {
+    "CancelFlow": CancelFlow,
+    "ChitChat": ChitChat,
+    "SearchAndReply": KnowledgeAnswer,
+    "KnowledgeAnswer": KnowledgeAnswer,
+    "HumanHandoff": HumanHandoff,
+    "SkipQuestion": SkipQuestion,
+    "RepeatLastBotMessages": RepeatBotMessages,
+}
+
+
+@_rule(rf"({'|'.join(_V1_SIMPLE)}|CannotHandle)\(\){_END}")
+def _simple_v1(match: re.Match[str]) -> Command | None:
+    build = _V1_SIMPLE.get(match.group(1))
+    return build() if build else None
 
 
 def parse_command_lines(answer: str) -> list[Command]:

@@ -167,3 +167,27 @@ def test_set_slot_flow_name_is_read_as_a_flow_start(example_project: FlowProject
     assert _check("set slot flow_name cancel_booking", example_project) == [
         StartFlow("cancel_booking")
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("StartFlow(book_table)", StartFlow("book_table")),
+        ("SetSlot(time, 19:30)", SetSlot("time", "19:30", False, "LLM")),
+        ("SetSlot('contact_name', 'Ann Lee')", SetSlot("contact_name", "Ann Lee", False, "LLM")),
+        ("SetSlot(time, None)", SetSlot("time", None, False, "LLM")),
+        ("CancelFlow()", CancelFlow()),
+        ("ChitChat()", ChitChat()),
+        ("SearchAndReply()", KnowledgeAnswer()),
+        ("HumanHandoff()", HumanHandoff()),
+        ("SkipQuestion()", SkipQuestion()),
+        ("RepeatLastBotMessages()", RepeatBotMessages()),
+        ("Clarify(book_table, cancel_booking)", Clarify(("book_table", "cancel_booking"))),
+    ],
+)
+def test_the_older_call_syntax_of_single_step_prompts_parses(line: str, command: object) -> None:
+    assert parse_command_lines(line) == [command]
+
+
+def test_cannot_handle_in_the_older_syntax_gives_no_command() -> None:
+    assert parse_command_lines("CannotHandle()") == []
