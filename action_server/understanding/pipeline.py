@@ -73,13 +73,16 @@ DEFAULT_MODEL = "gpt-4o-2024-11-20"  # what Rasa's compact generator uses withou
 _FLOW_COMMANDS = (StartFlow, CancelFlow, Clarify)
 
 
-def capabilities_message(project: FlowProject, slots: dict[str, Any]) -> dict[str, Any]:
+def capabilities_message(
+    project: FlowProject, slots: dict[str, Any], reason: str | None = None
+) -> dict[str, Any]:
     """What the assistant can do: the startable flows, as ``/StartFlow(...)`` buttons."""
     flows = [project.flows[flow_id] for flow_id in startable_flow_ids(project, slots)]
+    sorry = "Sorry, I didn't understand that" + (f" ({reason})." if reason else ".")
     if not flows:
-        return {"text": "Sorry, I didn't understand that."}
+        return {"text": sorry}
     return {
-        "text": "Sorry, I didn't understand that. Here is what I can help with:",
+        "text": f"{sorry} Here is what I can help with:",
         "buttons": [
             {"title": flow.name or flow.id, "payload": f"/StartFlow({flow.id})"} for flow in flows
         ],
@@ -148,8 +151,22 @@ class UnderstandingPipeline:
         return commands
 
     def fallback_message(self, project: FlowProject, state: ConversationState) -> dict[str, Any]:
-        """What to say when nothing was understood (the engine asks, when it can show it)."""
-        return capabilities_message(project, state.slots)
+        """What to say when nothing was understood (the engine asks, when it can show it).
+
+        A payload that does not parse keeps its reason: the user typed something precise.
+        """
+        latest = state.latest_message or {}
+        reason = None
+        if str(latest.get("text", "")).lstrip().startswith("/"):
+            reason = next(
+                (
+                    c.get("reason")
+                    for c in latest.get("commands") or []
+                    if isinstance(c, dict) and c.get("command") == "cannot handle"
+                ),
+                None,
+            )
+        return capabilities_message(project, state.slots, reason)
 
     async def close(self) -> None:
         if self.llm is not None:

@@ -197,3 +197,14 @@ async def test_an_answer_to_a_question_goes_to_the_llm_even_if_it_resembles_an_i
         assert len(mock.requests) == 1
         await engine.close()
         await understanding_close(engine)
+
+
+async def test_a_broken_payload_keeps_its_reason_in_the_fallback(tmp_path: Path) -> None:
+    engine = _engine(tmp_path, "pipeline: []\n")
+    result = await engine.handle("u", "/StartFlow(book_table")
+    assert result.messages[0]["text"] == (
+        "Sorry, I didn't understand that (missing closing ')' in '/StartFlow(book_table'). "
+        "Here is what I can help with:"
+    )
+    assert len(result.messages[0]["buttons"]) == 3
+    await engine.close()
