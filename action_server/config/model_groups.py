@@ -73,11 +73,11 @@ class ModelConfig(BaseModel):
     @classmethod
     def _known_provider(cls, value: str) -> str:
         value = value.strip().lower().replace("_", "-")
-        if value in ("openai", "azure", "self-hosted"):
+        if value in ("openai", "azure", "self-hosted", "ollama"):
             return value
         raise ValueError(
             f"unknown provider {value!r}: use openai (any OpenAI-compatible server), "
-            "azure or self-hosted"
+            "azure, self-hosted or ollama"
         )
 
     @field_validator("max_retries")
@@ -168,7 +168,12 @@ def resolve_model(
             model.extra_body(),
             True,
         )
-    if model.provider == "self-hosted":
+    if model.provider == "ollama":
+        # Rasa names ollama's own address; its OpenAI-compatible API lives under /v1.
+        api_base = (api_base or "http://127.0.0.1:11434").rstrip("/")
+        if not api_base.endswith("/v1"):
+            api_base += "/v1"
+    elif model.provider == "self-hosted":
         if not api_base:
             raise ModelSettingsError(f"{where}: a self-hosted model needs api_base")
         api_key = api_key or None

@@ -247,3 +247,13 @@ def test_a_bad_prompt_template_is_a_start_up_error(
             match=r"config.yml:2: CompactLLMCommandGenerator: .*prompt.jinja2:1: unknown template variable 'nope'",
         ):
             build_understanding(pipeline, _endpoints(tmp_path, mock.url), example_project, [])
+
+
+def test_an_ollama_model_uses_its_openai_compatible_path() -> None:
+    settings = resolve_model(
+        "local",
+        ModelConfig(provider="ollama", model="llama3.1", api_base="http://127.0.0.1:11434"),
+        environ={},
+    )
+    assert settings.url == "http://127.0.0.1:11434/v1/chat/completions"
+    assert "Authorization" not in settings.headers
