@@ -71,7 +71,8 @@ def find_config_file(explicit: str | None, flow_paths: list[str]) -> str | None:
     for raw in flow_paths:
         path = Path(raw)
         base = path if path.is_dir() else path.parent
-        candidates.extend([base / "config.yml", base.parent / "config.yml"])
+        # a Rasa project keeps flows in data/ or data/flows/, config.yml at its root
+        candidates.extend(folder / "config.yml" for folder in [base, *base.parents][:3])
     for candidate in candidates:
         if candidate.is_file():
             return str(candidate)

@@ -257,3 +257,14 @@ def test_an_ollama_model_uses_its_openai_compatible_path() -> None:
     )
     assert settings.url == "http://127.0.0.1:11434/v1/chat/completions"
     assert "Authorization" not in settings.headers
+
+
+def test_config_yml_is_found_at_the_root_of_a_rasa_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "proj" / "data" / "flows").mkdir(parents=True)
+    _write(tmp_path / "proj" / "config.yml", "pipeline: []\n")
+    assert find_config_file(None, [str(tmp_path / "proj" / "data" / "flows")]) == str(
+        tmp_path / "proj" / "config.yml"
+    )
