@@ -8,7 +8,6 @@ everything else a Rasa config may hold (tokenizers, featurizers, classifiers, po
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,6 @@ __all__ = [
     "find_config_file",
     "load_pipeline_config",
 ]
-
-logger = logging.getLogger(__name__)
 
 COMMAND_GENERATORS = frozenset(
     {"CompactLLMCommandGenerator", "SingleStepLLMCommandGenerator", "LLMCommandGenerator"}
@@ -57,6 +54,14 @@ class PipelineConfig:
 
     def component(self, *names: str) -> ComponentConfig | None:
         return next((c for c in self.components if c.name in names), None)
+
+    @property
+    def ignored_warning(self) -> str | None:
+        """One line naming everything accepted but not run, or None."""
+        if not self.ignored:
+            return None
+        names = ", ".join(dict.fromkeys(self.ignored))
+        return f"{self.source}: not used by this server (accepted, ignored): {names}"
 
     @property
     def command_generator(self) -> ComponentConfig | None:
@@ -118,12 +123,6 @@ def load_pipeline_config(path: str | None) -> PipelineConfig:
     generators = [c for c in config.components if c.is_command_generator]
     if len(generators) > 1:
         raise ConfigError(f"{generators[1].where}: only one LLM command generator may be used")
-    if config.ignored:
-        logger.warning(
-            "%s: not used by this server (accepted, ignored): %s",
-            file,
-            ", ".join(dict.fromkeys(config.ignored)),
-        )
     return config
 
 

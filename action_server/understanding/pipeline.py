@@ -289,7 +289,7 @@ def build_understanding(
 
     With no config.yml the NLU adapter still runs when the project has NLU data.
     """
-    warnings: list[str] = []
+    warnings: list[str] = [pipeline.ignored_warning] if pipeline.ignored_warning else []
     notes: list[str] = []
     parts: list[str] = ["slash payloads"]
     nlu: NLUCommandAdapter | None = None
@@ -309,7 +309,7 @@ def build_understanding(
         elif adapter is not None:
             warnings.append(
                 f"{adapter.where}: NLUCommandAdapter: no NLU data (nlu: files) found in "
-                f"{', '.join(str(p) for p in nlu_paths)}; it never matches"
+                f"{', '.join(str(p) for p in nlu_paths) or 'no path'}; it never matches"
             )
     llm: LLMCommandGenerator | None = None
     minimize = True

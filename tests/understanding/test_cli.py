@@ -172,3 +172,49 @@ def test_run_serves_the_llm_generator_and_its_metrics(
         assert 'action_server_llm_tokens_total{kind="prompt",model_group="openai_llm"}' in metrics
     finally:
         server.stop()
+
+
+RASA_PROJECT = DATA / "rasa_project"
+
+
+def test_a_rasa_calm_project_runs_unchanged_on_recorded_llm_answers() -> None:
+    """config.yml, endpoints.yml (model_groups, OPENAI_* defaults), data/ and e2e_tests/ in
+    Rasa's layout, used as they are."""
+    rules = [
+        Rule(**rule) for rule in json.loads((RASA_PROJECT / "recorded_answers.json").read_text())
+    ]
+    with MockLLM(rules) as mock:
+        environment = {
+            **os.environ,
+            "OPENAI_API_BASE": mock.url,
+            "OPENAI_API_KEY": "sk-rasa-project",
+            "PYTHONPATH": str(REPO_ROOT),
+        }
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "action_server",
+                "flows",
+                "test",
+                "e2e_tests",
+                "--flows",
+                "data",
+                "--config",
+                "config.yml",
+                "--endpoints",
+                "endpoints.yml",
+            ],
+            cwd=RASA_PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=environment,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "3 passed" in result.stdout
+        models = {r.body["model"] for r in mock.requests}
+        assert models == {"gpt-4o-2024-11-20"}
+        assert {r.headers["authorization"] for r in mock.requests} == {"Bearer sk-rasa-project"}
+        # the NLU adapter answered "what is my balance" without an LLM call
+        assert all("what is my balance" not in r.prompt for r in mock.requests)
