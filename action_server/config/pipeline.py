@@ -24,7 +24,12 @@ __all__ = [
 ]
 
 COMMAND_GENERATORS = frozenset(
-    {"CompactLLMCommandGenerator", "SingleStepLLMCommandGenerator", "LLMCommandGenerator"}
+    {
+        "CompactLLMCommandGenerator",
+        "SearchReadyLLMCommandGenerator",  # Rasa 3.13's name for the v3 (search and reply) one
+        "SingleStepLLMCommandGenerator",
+        "LLMCommandGenerator",
+    }
 )
 SUPPORTED = COMMAND_GENERATORS | {"NLUCommandAdapter", "LLMBasedRouter"}
 # Top-level keys whose content does not change how we understand users.
