@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from action_server.flows.model import FlowProject
 from action_server.stores.store import ConversationState
 from action_server.understanding.command_parser import check_commands, parse_command_lines
-from action_server.understanding.commands import CannotHandle, Command, InternalError
+from action_server.understanding.commands import (
+    PARSE_DATA_EXTRA,
+    CannotHandle,
+    Command,
+    InternalError,
+)
 from action_server.understanding.llm_client import LLMClient, LLMError
 from action_server.understanding.prompt import PromptBuilder
 
@@ -79,9 +84,12 @@ class LLMCommandGenerator:
                 exc,
             )
             self.last = GeneratorTrace(prompt, "", [InternalError(ERROR_DEFAULT)])
+            state.metadata[PARSE_DATA_EXTRA] = {"llm_prompt": prompt, "llm_answer": None}
             return [InternalError(ERROR_DEFAULT)]
         commands = self.commands_from_answer(answer.text, state, project)
         self.last = GeneratorTrace(prompt, answer.text, commands)
+        # Rasa keeps the exchange with the message; the inspector shows it from there.
+        state.metadata[PARSE_DATA_EXTRA] = {"llm_prompt": prompt, "llm_answer": answer.text}
         return commands
 
     @staticmethod

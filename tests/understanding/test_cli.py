@@ -218,3 +218,27 @@ def test_a_rasa_calm_project_runs_unchanged_on_recorded_llm_answers() -> None:
         assert {r.headers["authorization"] for r in mock.requests} == {"Bearer sk-rasa-project"}
         # the NLU adapter answered "what is my balance" without an LLM call
         assert all("what is my balance" not in r.prompt for r in mock.requests)
+
+
+def test_the_inspector_shows_the_llm_exchange_of_a_turn(
+    tmp_path: Path, recorded_llm: MockLLM
+) -> None:
+    endpoints = _endpoints(tmp_path, recorded_llm)
+    server = ServerProcess(
+        ["--flows", "flows", "--config", "config.yml", "--endpoints", str(endpoints), "--inspect"],
+        env={"TEST_LLM_KEY": "sk-cli-test-0000"},
+        cwd=REPO_ROOT,
+    ).start()
+    try:
+        response = httpx.post(
+            server.url + "/inspect/api/conversations/insp-1/messages",
+            json={"text": "I'd like to book a table for 4 tonight"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        report = response.json()
+        assert report["llm"]["answer"] == "start flow book_table\nset slot party_size 4"
+        assert "USER: I'd like to book a table for 4 tonight" in report["llm"]["prompt"]
+        assert report["commands"][0] == {"command": "start flow", "flow": "book_table"}
+    finally:
+        server.stop()

@@ -73,6 +73,11 @@ async def test_natural_language_books_a_table_through_the_llm(tmp_path: Path) ->
             {"command": "start flow", "flow": "book_table"},
             {"command": "set slot", "name": "party_size", "value": 4.0},
         ]
+        # the exchange is kept with the message (for the inspector), not in the conversation
+        assert user["parse_data"]["llm_answer"] == "start flow book_table\nset slot party_size 4"
+        assert user["parse_data"]["llm_prompt"] == mock.requests[0].prompt
+        stored = await engine.store.load("u")
+        assert stored is not None and "parse_data_extra" not in stored.metadata
         # the second prompt saw the first turn in its history and the state of the flow
         prompt = mock.requests[1].prompt
         assert (
