@@ -88,7 +88,7 @@ async def test_helpers_work_inside_actions_run_by_the_executor(helper_llm: MockL
     executor.register_action(ActionTriage)
     call = action_call("action_triage")
     call["tracker"]["latest_message"] = {"text": "I want to buy more seats"}
-    result = await executor.run(call)
+    result = await executor.execute(call)
     assert result["events"][0]["value"] == "sales"
     executor.close()
 
