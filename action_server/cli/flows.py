@@ -13,10 +13,12 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from action_server.dialogue.bootstrap import (
@@ -28,11 +30,14 @@ from action_server.dialogue.bootstrap import (
     domain_paths_for,
 )
 from action_server.flows.issues import Issue
+from action_server.understanding.llm_helpers import ENDPOINTS_ENV
 
 if TYPE_CHECKING:
     from action_server.config.endpoints import EndpointsConfig
     from action_server.dialogue.engine import FlowEngine
+    from action_server.flows.model import FlowProject
     from action_server.server.settings import AppExtension, ServerSettings
+    from action_server.understanding.pipeline import Understanding
 
 __all__ = ["app_hook", "configure_run", "extend_run", "register"]
 
@@ -66,6 +71,16 @@ def _add_project_arguments(parser: argparse.ArgumentParser, *, flows_default: bo
         metavar="PATH",
         help="domain files or directories (default: the domain files among the flow paths, "
         "else domain.yml or domain/)",
+    )
+
+
+def _add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="PATH",
+        help="Rasa config.yml: how users are understood (NLU adapter, LLM command generator; "
+        "default: config.yml in the working directory or beside the flows, when present)",
     )
 
 
@@ -115,24 +130,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     }
     for name, parser in (("validate", validate), ("chat", chat), ("test", test), ("graph", graph)):
         _add_project_arguments(parser, flows_default=True)
+        _add_config_argument(parser)
         _add_endpoints_argument(parser)
         parser.set_defaults(handler=_guarded(handlers[name]))
 
 
 def extend_run(parser: argparse.ArgumentParser) -> None:
-    """``run --flows PATH... [--domain PATH...]`` (``--endpoints`` is already there)."""
+    """``run --flows PATH... [--domain PATH...] [--config PATH]`` (``--endpoints`` is there)."""
     _add_project_arguments(parser, flows_default=False)
+    _add_config_argument(parser)
 
 
 def configure_run(args: argparse.Namespace, settings: ServerSettings) -> None:
-    """Ask every worker to build the flow engine; nothing happens without ``--flows``."""
+    """Ask every worker to build the flow engine; nothing happens without ``--flows``.
+
+    The LLM helpers of actions read the model groups of ``--endpoints`` in every worker.
+    """
+    if settings.endpoints:
+        os.environ.setdefault(ENDPOINTS_ENV, settings.endpoints)
     if args.flows is None:
         if args.domain is not None:
             raise ValueError("--domain needs --flows (the domain only matters to flows)")
+        if args.config is not None:
+            raise ValueError("--config needs --flows (it says how the flows understand users)")
         return
     settings.app_hooks = (*settings.app_hooks, APP_HOOK)
     settings.extra["flows"] = list(args.flows)
     settings.extra["domain"] = list(args.domain) if args.domain else None
+    settings.extra["config"] = args.config
 
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -207,6 +232,47 @@ def _checked_project(
     return check_project(flows, domain, registered, _step_action_types())
 
 
+def _understanding(
+    config_option: str | None,
+    endpoints: EndpointsConfig,
+    endpoints_file: str,
+    project: FlowProject,
+    flows: Sequence[str],
+    domain: Sequence[str],
+) -> Understanding:
+    """The command source from config.yml and endpoints.yml; ConfigError says what is wrong."""
+    from action_server.config.pipeline import find_config_file, load_pipeline_config
+    from action_server.understanding import configure_llm_helpers
+    from action_server.understanding.pipeline import build_understanding
+
+    config_file = find_config_file(config_option, list(flows))
+    pipeline = load_pipeline_config(config_file)
+    nlu_paths = [*flows, *domain]
+    base = Path(config_file).parent if config_file else Path(".")
+    if (base / "data").is_dir():
+        nlu_paths.append(str(base / "data"))
+    understanding = build_understanding(pipeline, endpoints, project, nlu_paths, endpoints_file)
+    configure_llm_helpers(endpoints, understanding.llm_group)
+    return understanding
+
+
+def _cli_understanding(
+    args: argparse.Namespace, config: EndpointsConfig, project: FlowProject
+) -> Understanding:
+    from action_server.config.endpoints import ConfigError
+
+    flows, domain = _paths(args)
+    try:
+        understanding = _understanding(args.config, config, args.endpoints, project, flows, domain)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from exc
+    for warning in understanding.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for note in understanding.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return understanding
+
+
 @dataclass
 class _Engine:
     engine: FlowEngine
@@ -232,8 +298,13 @@ def _build_engine(args: argparse.Namespace, *, memory: bool) -> _Engine:
         )
     except ConversationStoreError as exc:
         raise CommandError(f"{args.endpoints}: tracker_store: {exc}") from exc
+    understanding = _cli_understanding(args, config, check.project)
     engine = FlowEngine(
-        check.project, setup.client, store, registered_actions=setup.registered or ()
+        check.project,
+        setup.client,
+        store,
+        understanding.source,
+        registered_actions=setup.registered or (),
     )
     return _Engine(engine, setup)
 
@@ -264,7 +335,9 @@ def _validate_command(args: argparse.Namespace) -> int:
         return 1
     if load_problem:
         return 1
+    understanding = _cli_understanding(args, config, check.project)
     print(summary_line(check.project, len(check.skipped)))
+    print(f"note: understanding users with {understanding.description}", file=sys.stderr)
     return 0
 
 
@@ -310,7 +383,10 @@ def _test_command(args: argparse.Namespace) -> int:
     if check.project is None:
         _print_issues(check.issues)
         return 1
-    runner = E2ERunner(check.project, setup.client.transport, registered or ())
+    understanding = _cli_understanding(args, config, check.project)
+    runner = E2ERunner(
+        check.project, setup.client.transport, registered or (), understanding.source
+    )
 
     async def run_all() -> list[Any]:
         results = []
@@ -319,6 +395,7 @@ def _test_command(args: argparse.Namespace) -> int:
                 results.extend(await runner.run_suite(suite))
         finally:
             await setup.client.close()
+            await understanding.source.close()
         return results
 
     results = asyncio.run(run_all())
@@ -366,7 +443,13 @@ def _debug_lines(tracker: dict[str, Any]) -> list[str]:
         f"{f.get('flow_id')}@{f.get('step_id')} ({f.get('state')})"
         for f in tracker.get("stack", [])
     ]
-    return [f"  slots: {slots or '(none set)'}", f"  stack: {' > '.join(frames) or '(empty)'}"]
+    commands = (tracker.get("latest_message") or {}).get("commands") or []
+    shown = "; ".join(json.dumps(command, ensure_ascii=False) for command in commands)
+    return [
+        f"  commands: {shown or '(none)'}",
+        f"  slots: {slots or '(none set)'}",
+        f"  stack: {' > '.join(frames) or '(empty)'}",
+    ]
 
 
 async def _chat(engine: FlowEngine, sender: str, *, debug: bool) -> None:
@@ -411,6 +494,9 @@ async def _chat(engine: FlowEngine, sender: str, *, debug: bool) -> None:
             sys.stdout.flush()
     finally:
         await engine.close()
+        close_source = getattr(engine.command_source, "close", None)
+        if close_source is not None:  # the LLM client's connections
+            await close_source()
 
 
 # --- run --flows -----------------------------------------------------------------------------
@@ -446,16 +532,33 @@ def app_hook(settings: ServerSettings, executor: Any) -> AppExtension:
         store = create_store(config.tracker_store)
     except ConversationStoreError as exc:
         raise ValueError(f"{endpoints_file}: tracker_store: {exc}") from exc
+    from action_server.config.endpoints import ConfigError
+
+    try:
+        understanding = _understanding(
+            settings.extra.get("config"), config, endpoints_file, check.project, flows, domain
+        )
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from exc
+    for warning in understanding.warnings:
+        logger.warning(warning)
+    for note in understanding.notes:
+        logger.info(note)
     engine = FlowEngine(
-        check.project, setup.client, store, registered_actions=setup.registered or ()
+        check.project,
+        setup.client,
+        store,
+        understanding.source,
+        registered_actions=setup.registered or (),
     )
     kind = config.tracker_store.kind if config.tracker_store else "sqlite"
     logger.info(
         "Flows: %d flows from %s; actions run in %s; conversations in the %s store; "
-        "REST channel at /webhooks/rest/webhook",
+        "users understood with %s; REST channel at /webhooks/rest/webhook",
         len(check.project.flows),
         ", ".join(check.files),
         setup.where,
         kind,
+        understanding.description,
     )
     return AppExtension(flow_engine=engine, blueprints=[rest_blueprint(engine)])

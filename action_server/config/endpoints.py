@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from action_server.config.model_groups import ModelGroupConfig
 from action_server.config.yaml_lines import YamlDocument, YamlSyntaxError, load_yaml_document
 
 __all__ = [
@@ -104,7 +105,21 @@ class EndpointsConfig(_Model):
     action_endpoint: ActionEndpointConfig | None = None
     tracker_store: TrackerStoreConfig | None = None
     voice: VoiceConfig | None = None
+    model_groups: list[ModelGroupConfig] = Field(default_factory=list)
     source: str | None = Field(default=None, exclude=True)
+
+    @field_validator("model_groups")
+    @classmethod
+    def _unique_groups(cls, groups: list[ModelGroupConfig]) -> list[ModelGroupConfig]:
+        seen: set[str] = set()
+        for group in groups:
+            if group.id in seen:
+                raise ValueError(f"model group id '{group.id}' is defined twice")
+            seen.add(group.id)
+        return groups
+
+    def model_group(self, group_id: str) -> ModelGroupConfig | None:
+        return next((group for group in self.model_groups if group.id == group_id), None)
 
 
 def _expand_env(value: Any) -> Any:
@@ -124,7 +139,7 @@ def _describe_error(document: YamlDocument, err: Any) -> str:
     where = document.where(loc)
     field = ".".join(str(p) for p in loc) or "top level"
     got = err.get("input")
-    secret = any(word in field for word in ("password", "token"))
+    secret = any(word in field for word in ("password", "token", "api_key"))
     plain = not (secret or got is None or isinstance(got, dict | list))
     shown = f" (got {got!r})" if plain else ""
     return f"{where}: {field}: {err['msg']}{shown}"

@@ -31,6 +31,7 @@ from action_server.dialogue.turn import FlowFailed, Turn, TurnResult
 from action_server.flows.model import END, Flow, FlowProject, Step, StepAction
 from action_server.stores.store import ConversationState, ConversationStore
 from action_server.understanding.commands import (
+    PARSE_DATA_EXTRA,
     CancelFlow,
     CannotHandle,
     Command,
@@ -244,6 +245,8 @@ class FlowEngine:
             "commands": [command_dict(command) for command in commands],
             "metadata": dict(metadata),
         }
+        # What the source recorded for this message (an LLM's prompt and answer).
+        parse_data.update(turn.state.metadata.pop(PARSE_DATA_EXTRA, None) or {})
         turn.state.latest_message = parse_data
         turn.record(flow_events.user_uttered(text, parse_data, turn.input_channel))
         for command in commands:
@@ -275,6 +278,11 @@ class FlowEngine:
             if name in self.project.domain.responses:
                 self._utter(turn, name)
                 return
+        # A source that knows what the assistant can do says so (understanding/pipeline.py).
+        fallback = getattr(self.command_source, "fallback_message", None)
+        if fallback is not None:
+            turn.say(fallback(self.project, turn.state))
+            return
         text = NOT_UNDERSTOOD_TEXT if reason is None else f"{NOT_UNDERSTOOD_TEXT} ({reason})"
         turn.say({"text": text})
 

@@ -20,6 +20,8 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from action_server.understanding.llm_metrics import llm_registry
+
 __all__ = ["MULTIPROC_ENV", "ServerMetrics", "multiprocess_enabled"]
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -128,7 +130,11 @@ class ServerMetrics:
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
         if self._registry is not None:
-            return generate_latest(self._registry), CONTENT_TYPE_LATEST
+            body = generate_latest(self._registry)
+            llm = llm_registry()  # LLM calls of the flow engine, when it made any
+            if llm is not None:
+                body += generate_latest(llm)
+            return body, CONTENT_TYPE_LATEST
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -27,6 +27,7 @@ from action_server.testing.cases import (
     TestStep,
     TestSuite,
 )
+from action_server.understanding.commands import CommandSource
 
 __all__ = [
     "CaseResult",
@@ -112,10 +113,12 @@ class E2ERunner:
         project: FlowProject,
         transport: Transport,
         registered_actions: Iterable[str] = (),
+        command_source: CommandSource | None = None,
     ) -> None:
         self.project = project
         self.transport = transport
         self.registered_actions = frozenset(registered_actions)
+        self.command_source = command_source
 
     async def run_suite(self, suite: TestSuite) -> list[CaseResult]:
         stub = StubTransport(self.transport, suite.stubs)
@@ -127,6 +130,7 @@ class E2ERunner:
                 self.project,
                 ActionClient(stub),
                 InMemoryConversationStore(),
+                self.command_source,
                 registered_actions=registered,
             )
             result = CaseResult(suite.file, case.name)

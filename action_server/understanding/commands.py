@@ -14,6 +14,7 @@ from action_server.flows.model import FlowProject
 from action_server.stores.store import ConversationState
 
 __all__ = [
+    "PARSE_DATA_EXTRA",
     "CancelFlow",
     "CannotHandle",
     "ChitChat",
@@ -156,6 +157,12 @@ Command = (
     | RepeatBotMessages
     | InternalError
 )
+
+
+PARSE_DATA_EXTRA = "parse_data_extra"
+"""Key of ``ConversationState.metadata`` where a source leaves extra ``parse_data`` keys for
+the message it parsed (e.g. ``llm_prompt``, ``llm_answer``); the engine moves them into the
+user event and never stores them in the conversation's metadata."""
 
 
 @runtime_checkable
