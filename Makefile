@@ -25,8 +25,8 @@ run: $(STAMP)
 	$(BIN)/action-server run --actions actions --flows flows --endpoints endpoints.yml --host $(BIND) -p $(PORT) $(INSPECT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check action_server actions tests bench
-	$(BIN)/ruff format --check action_server actions tests bench
+	$(BIN)/ruff check action_server actions examples tests bench
+	$(BIN)/ruff format --check action_server actions examples tests bench
 	$(BIN)/mypy
 
 test: $(STAMP) lint

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from action_server.dialogue.bootstrap import (
-    DEFAULT_FLOW_PATHS,
     ActionSetup,
     ProjectCheck,
     action_setup,
     check_project,
-    domain_paths_for,
+    project_paths,
 )
 from action_server.flows.issues import Issue
 from action_server.understanding.llm_helpers import ENDPOINTS_ENV
@@ -117,7 +116,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "paths",
         nargs="*",
         metavar="PATH",
-        help=f"test files or directories (default: {', '.join(DEFAULT_TEST_PATHS)})",
+        help=f"test files or directories (default: {', '.join(DEFAULT_TEST_PATHS)}, "
+        "else e2e_tests/)",
+    )
+    test.add_argument(
+        "-k",
+        dest="select",
+        default=None,
+        metavar="PATTERN",
+        help="run only the test cases whose name contains PATTERN",
+    )
+    test.add_argument(
+        "--e2e-results",
+        default=None,
+        metavar="DIR",
+        help="write passed and failed cases to DIR/e2e_results_{passed,failed}.yml",
     )
     graph = commands.add_parser("graph", help="print a flow as a Mermaid flowchart")
     graph.add_argument("flow", metavar="FLOW", help="id of the flow to draw")
@@ -208,8 +221,8 @@ def _actions(config: EndpointsConfig, endpoints_file: str) -> ActionSetup:
 
 
 def _paths(args: argparse.Namespace, positional: Sequence[str] = ()) -> tuple[list[str], list[str]]:
-    flows = [*positional, *(args.flows or [])] or list(DEFAULT_FLOW_PATHS)
-    return flows, domain_paths_for(flows, args.domain)
+    """Flow and domain paths; a Rasa project directory is read in Rasa's layout."""
+    return project_paths([*positional, *(args.flows or [])], args.domain)
 
 
 def _step_action_types() -> set[str]:
@@ -366,15 +379,23 @@ def _graph_command(args: argparse.Namespace) -> int:
 
 def _test_command(args: argparse.Namespace) -> int:
     from action_server.testing.cases import load_test_suites
-    from action_server.testing.runner import E2ERunner, format_report, stubbed_action_names
+    from action_server.testing.report import format_report, write_results
+    from action_server.testing.runner import E2ERunner, stubbed_action_names
 
-    paths = args.paths or list(DEFAULT_TEST_PATHS)
+    paths = args.paths or _default_test_paths()
     suites, issues, _ = load_test_suites(paths)
     if issues:
         _print_issues(issues)
         return 1
-    if not any(suite.cases for suite in suites):
-        raise CommandError(f"no test cases found in {', '.join(paths)}")
+    for suite in suites:
+        for note in suite.notes:
+            print(f"note: {note}", file=sys.stderr)
+    selected = sum(
+        1 for s in suites for c in s.cases if args.select is None or args.select in c.name
+    )
+    if not selected and not any(suite.issues for suite in suites):
+        where = ", ".join(paths) + (f" matching -k {args.select!r}" if args.select else "")
+        raise CommandError(f"no test cases found in {where}")
     config = _load_endpoints(args.endpoints)
     setup = _actions(config, args.endpoints)
     stubbed = stubbed_action_names(suites)
@@ -392,7 +413,7 @@ def _test_command(args: argparse.Namespace) -> int:
         results = []
         try:
             for suite in suites:
-                results.extend(await runner.run_suite(suite))
+                results.extend(await runner.run_suite(suite, args.select))
         finally:
             await setup.client.close()
             await understanding.source.close()
@@ -403,7 +424,16 @@ def _test_command(args: argparse.Namespace) -> int:
     for line in lines:
         print(line)
     print(summary)
-    return 0 if all(result.passed for result in results) else 1
+    if args.e2e_results:
+        for path in write_results(args.e2e_results, results):
+            print(f"wrote {path}", file=sys.stderr)
+    return 0 if results and all(result.passed for result in results) else 1
+
+
+def _default_test_paths() -> list[str]:
+    """``flows/tests`` here, or ``e2e_tests`` in a Rasa project."""
+    found = [p for p in (*DEFAULT_TEST_PATHS, "e2e_tests", "tests/e2e_tests") if Path(p).exists()]
+    return found[:1] or list(DEFAULT_TEST_PATHS)
 
 
 # --- chat ------------------------------------------------------------------------------------
@@ -514,8 +544,9 @@ def app_hook(settings: ServerSettings, executor: Any) -> AppExtension:
     from action_server.stores import create_store
     from action_server.stores.store import ConversationStoreError
 
-    flows: list[str] = list(settings.extra.get("flows") or DEFAULT_FLOW_PATHS)
-    domain = domain_paths_for(flows, settings.extra.get("domain"))
+    flows, domain = project_paths(
+        list(settings.extra.get("flows") or []), settings.extra.get("domain")
+    )
     endpoints_file = settings.endpoints or "endpoints.yml"
     config = load_endpoints(settings.endpoints)
     setup = action_setup(

@@ -63,6 +63,13 @@ def message_from_dispatcher(
         message = render_response(str(template), domain, turn.state.slots, extra, channel)
         if message is None:
             logger.warning("action '%s' uttered unknown response '%s'", action, template)
+            return None
+        # As in Rasa: buttons (and other parts) given with the call are added to the response.
+        for key in MESSAGE_KEYS:
+            if key == "buttons" and response.get(key):
+                message["buttons"] = [*(message.get("buttons") or []), *response[key]]
+            elif key != "text" and response.get(key) and key not in message:
+                message[key] = response[key]
         return message
     message = {k: response[k] for k in MESSAGE_KEYS if response.get(k)}
     return message or None

@@ -32,6 +32,8 @@ __all__ = [
     "action_setup",
     "actions_url",
     "check_project",
+    "is_rasa_project",
+    "project_paths",
     "domain_paths_for",
     "fetch_action_names",
 ]
@@ -40,6 +42,44 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FLOW_PATHS: tuple[str, ...] = ("flows",)
 _DEFAULT_DOMAIN_CANDIDATES = ("domain.yml", "domain.yaml", "domain")
+
+
+_RASA_MARKERS = ("data", "domain", "domain.yml", "domain.yaml", "config.yml")
+
+
+def is_rasa_project(path: str | Path) -> bool:
+    """A directory laid out as a Rasa project (``data/``, ``domain/``, ``config.yml`` ...)."""
+    folder = Path(path)
+    return (
+        folder.is_dir()
+        and not (folder / "flows").is_dir()
+        and ((folder / "data").is_dir() and any((folder / m).exists() for m in _RASA_MARKERS[1:]))
+    )
+
+
+def project_paths(
+    flow_paths: Sequence[str], domain: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """Flow and domain paths, with each Rasa project directory among ``flow_paths`` (or the
+    working directory, when no path is given and there is no ``flows/``) read as Rasa does:
+    flows (and any NLU data, stories, rules, which are skipped) under ``data/``, the domain in
+    ``domain/`` or ``domain.yml``."""
+    paths = list(flow_paths) or (["."] if is_rasa_project(".") else list(DEFAULT_FLOW_PATHS))
+    flows: list[str] = []
+    domains: list[str] = list(domain or [])
+    for path in paths:
+        if not is_rasa_project(path):
+            flows.append(path)
+            continue
+        folder = Path(path)
+        flows.append(str(folder / "data"))
+        if not domain:
+            domains.extend(
+                str(folder / name)
+                for name in ("domain", "domain.yml", "domain.yaml")
+                if (folder / name).exists()
+            )
+    return flows, domain_paths_for(flows, domains or None)
 
 
 def domain_paths_for(flow_paths: Sequence[str], domain: Sequence[str] | None) -> list[str]:
@@ -87,7 +127,7 @@ def check_project(
     if not project.files and not issues:
         where = ", ".join([*flow_paths, *domain_paths])
         issues.append(Issue(where, 0, 0, "no flows or domain files found"))
-    elif flow_paths and not project.flows and not issues:
+    elif flow_paths and not project.user_flows() and not issues:
         # A typo in the top-level key ("flow:") must not pass as a valid, empty project.
         why = "; ".join(result.notes) or "the files hold only domain data"
         issues.append(

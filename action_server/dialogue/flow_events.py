@@ -39,8 +39,12 @@ def _flow_event(name: str, flow_id: str, step_id: str | None) -> dict[str, Any]:
     return event
 
 
-def flow_started(flow_id: str) -> dict[str, Any]:
-    return _flow_event("flow_started", flow_id, None)
+def flow_started(flow_id: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``metadata`` is a pattern's context (Rasa puts it there, e.g. clarification names)."""
+    event = _flow_event("flow_started", flow_id, None)
+    if metadata:
+        event["metadata"] = dict(metadata)
+    return event
 
 
 def flow_completed(flow_id: str, step_id: str) -> dict[str, Any]:

@@ -38,6 +38,18 @@ class FlowFrame:
     frame_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     # Slots of flows this one called; they are reset when this flow ends, not the callee.
     inherited_resets: list[str] = field(default_factory=list)
+    # A pattern frame's context variables (``context.reason`` in its conditions and responses).
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_pattern(self) -> bool:
+        return self.flow_id.startswith("pattern_")
+
+    def condition_context(self) -> dict[str, Any]:
+        """What ``context.x`` means for this frame: its fields and, for patterns, its context."""
+        data = {k: v for k, v in asdict(self).items() if k != "context"}
+        data.update(self.context)
+        return data
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -65,6 +77,7 @@ class FlowFrame:
             state=state,
             frame_id=str(data.get("frame_id") or uuid.uuid4().hex[:12]),
             inherited_resets=[str(s) for s in data.get("inherited_resets", [])],
+            context=dict(data.get("context") or {}),
         )
 
 
@@ -101,6 +114,20 @@ class DialogueStack:
 
     def flow_ids(self) -> list[str]:
         return [frame.flow_id for frame in self.frames]
+
+    def user_frames(self) -> list[FlowFrame]:
+        """Frames of the project's own flows (not patterns), bottom first."""
+        return [frame for frame in self.frames if not frame.is_pattern]
+
+    def top_user_frame(self) -> FlowFrame | None:
+        frames = self.user_frames()
+        return frames[-1] if frames else None
+
+    def remove(self, frame_ids: set[str]) -> list[FlowFrame]:
+        """Take out the frames with these ids; returns them top first."""
+        removed = [f for f in reversed(self.frames) if f.frame_id in frame_ids]
+        self.frames = [f for f in self.frames if f.frame_id not in frame_ids]
+        return removed
 
     def __len__(self) -> int:
         return len(self.frames)

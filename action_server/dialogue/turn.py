@@ -43,6 +43,12 @@ class Turn:
     steps: int = 0
     input_channel: str | None = None
     end_reason: str | None = None
+    no_reask: bool = False  # the open question was just repeated: wait without asking again
+    failures: int = 0  # internal errors this turn (bounds error-pattern loops)
+    followups: list[str] = field(default_factory=list)  # follow-up actions of the last action
+    filled: list[str] = field(default_factory=list)  # slots the commands set: validate_<slot>
+    removed_flows: list[str] = field(default_factory=list)  # stored frames of vanished flows
+    refill: dict[str, str] = field(default_factory=dict)  # slot -> refill_utter to ask again with
 
     @property
     def new_events(self) -> list[dict[str, Any]]:

@@ -30,6 +30,9 @@ Decisions where Rasa/pypred is vague:
 - ``matches`` takes a quoted regular expression on its right, compiled at load time, and
   matches from the start of the value (``re.match``), like pypred; use ``(?i)`` for
   case-insensitive matching.
+- ``{{context.name}}`` inside a condition (Rasa's patterns write ``slots.{{context.collect}}
+  is not null``) is filled from the frame's context when the condition is evaluated; the text
+  is checked at load time with a placeholder in its place.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from action_server.flows.source import SourceRef
@@ -469,6 +473,35 @@ class _Parser:
         return _Literal(token.text)  # a bare word is a string, as in pypred
 
 
+# --- templated conditions -------------------------------------------------------------------
+
+_TEMPLATE = re.compile(r"\{\{\s*context\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_PLACEHOLDER_NAME = "context_template_value"
+
+
+@dataclass
+class _Templated(_Node):
+    """A condition with ``{{context.x}}`` parts, compiled once per rendered text."""
+
+    text: str
+
+    def value(self, env: Env) -> Any:
+        return self.truth(env)
+
+    def truth(self, env: Env) -> bool:
+        context = env[1]
+        rendered = _TEMPLATE.sub(lambda m: str(context.get(m.group(1), "")), self.text)
+        try:
+            return _compiled(rendered).truth(env)
+        except ConditionError:
+            return False
+
+
+@lru_cache(maxsize=512)
+def _compiled(text: str) -> _Node:
+    return _Parser(text).parse()
+
+
 # --- public -------------------------------------------------------------------------------
 
 
@@ -513,9 +546,13 @@ def compile_condition(
         text = str(text)
     if not isinstance(text, str):
         raise ConditionError(f"a condition must be text, not {type(text).__name__}", "", 0)
-    parser = _Parser(text)
-    root = parser.parse()
+    templated = _TEMPLATE.search(text) is not None
+    parser = _Parser(_TEMPLATE.sub(_PLACEHOLDER_NAME, text) if templated else text)
+    root: _Node = parser.parse()
     refs = tuple(parser.slot_refs)
+    if templated:  # offsets moved with the placeholder: point at the condition itself
+        root = _Templated(text)
+        refs = tuple((name, 0) for name, _ in refs if name != _PLACEHOLDER_NAME)
     return Condition(
         text=text,
         slot_names=frozenset(name for name, _ in refs),

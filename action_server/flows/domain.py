@@ -6,8 +6,15 @@ a slot or response defined twice is an error naming both places.
 
 from __future__ import annotations
 
+from action_server.flows.conditions import ConditionError, compile_condition
 from action_server.flows.issues import Issue
-from action_server.flows.model import SLOT_TYPES, Domain, SlotDefinition, SourceRef
+from action_server.flows.model import (
+    SLOT_TYPES,
+    Domain,
+    Rejection,
+    SlotDefinition,
+    SourceRef,
+)
 from action_server.flows.yaml_loader import YamlNode
 
 __all__ = ["DOMAIN_KEYS", "parse_domain", "merge_domain"]
@@ -177,6 +184,9 @@ def _parse_slot(
     mappings = spec.get("mappings")
     if mappings is not None and mappings.is_list:
         slot.mappings = [m for m in mappings.plain() if isinstance(m, dict)]
+    validation = spec.get("validation")
+    if validation is not None:
+        _parse_validation(slot, validation, issues)
     initial = spec.get("initial_value")
     if initial is not None:
         try:
@@ -184,6 +194,31 @@ def _parse_slot(
         except ValueError as exc:
             issues.append(Issue.at(initial.source, f"initial_value: {exc}"))
     return slot
+
+
+def _parse_validation(slot: SlotDefinition, node: YamlNode, issues: list[Issue]) -> None:
+    """``validation: {rejections: [{if, utter}], refill_utter}`` (Rasa's domain form)."""
+    if not node.is_map:
+        issues.append(Issue.at(node.source, f"slot '{slot.name}': 'validation' must be a mapping"))
+        return
+    refill = node.get("refill_utter")
+    if refill is not None and isinstance(refill.value, str):
+        slot.refill_utter = refill.value
+    rejections = node.get("rejections")
+    for item in rejections.value if rejections is not None and rejections.is_list else []:
+        condition_node = item.get("if") if item.is_map else None
+        if condition_node is None:
+            issues.append(Issue.at(item.source, f"slot '{slot.name}': a rejection needs an 'if'"))
+            continue
+        try:
+            condition = compile_condition(condition_node.value, condition_node.source)
+        except ConditionError as exc:
+            issues.append(Issue.at(condition_node.source, f"slot '{slot.name}': {exc}"))
+            continue
+        utter = item.get("utter")
+        slot.rejections.append(
+            Rejection(condition, str(utter.value) if utter else None, item.source)
+        )
 
 
 def _parse_responses(node: YamlNode, domain: Domain, issues: list[Issue]) -> None:

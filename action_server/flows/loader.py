@@ -16,6 +16,7 @@ from action_server.flows.domain import DOMAIN_KEYS, merge_domain, parse_domain
 from action_server.flows.flow_parser import parse_flows
 from action_server.flows.issues import Issue
 from action_server.flows.model import Domain, FlowProject, SourceRef
+from action_server.flows.patterns import merge_defaults
 from action_server.flows.yaml_loader import YamlNode, YamlSyntaxError, load_yaml_file
 
 __all__ = ["LoadResult", "classify", "find_yaml_files", "load_project"]
@@ -81,9 +82,13 @@ def classify(root: YamlNode | None) -> tuple[bool, bool, str | None]:
 
 
 def load_project(
-    paths: Iterable[str | Path], domain_paths: Iterable[str | Path] | None = None
+    paths: Iterable[str | Path],
+    domain_paths: Iterable[str | Path] | None = None,
+    *,
+    with_defaults: bool = True,
 ) -> LoadResult:
-    """Load every flow and domain file under ``paths`` (and ``domain_paths``).
+    """Load every flow and domain file under ``paths`` (and ``domain_paths``), with the
+    default patterns, responses and slots under them (``patterns.py``).
 
     Never raises for bad content: problems are returned as issues so a caller can show them
     all at once.
@@ -122,4 +127,6 @@ def load_project(
                     )
                     continue
                 project.flows[flow.id] = flow
+    if with_defaults:
+        merge_defaults(project)
     return LoadResult(project, issues, notes, skipped)

@@ -7,6 +7,7 @@ so the engine just follows step ids until it reaches ``END``.
 CHANGELOG (keep the shape stable; additive changes only):
 - v1: initial shape.
 - v1.1: ``NluTrigger.source`` (position of the intent name, for validation).
+- v1.2: ``FlowProject.default_flows``/``default_responses``/``default_slots`` (merged defaults).
 """
 
 from __future__ import annotations
@@ -184,8 +185,24 @@ class SlotDefinition:
     influence_conversation: bool = False
     min_value: float | None = None  # float only (informative, like Rasa)
     max_value: float | None = None
-    mappings: list[dict[str, Any]] = field(default_factory=list)  # kept, not interpreted
+    mappings: list[dict[str, Any]] = field(default_factory=list)
     source: SourceRef | None = None
+    # the domain's `validation:`: rejections checked whenever the slot is filled
+    rejections: list[Rejection] = field(default_factory=list)
+    refill_utter: str | None = None
+
+    def fillable_by(self, extractor: str | None) -> bool:
+        """Whether a command from ``extractor`` may fill this slot (Rasa's slot mappings).
+
+        ``LLM`` needs a ``from_llm`` mapping (or no mappings at all); ``NLU`` needs an NLU
+        mapping; other sources (buttons, slash payloads, tests) may fill any slot.
+        """
+        kinds = {str(m.get("type")) for m in self.mappings}
+        if extractor == "LLM":
+            return not kinds or "from_llm" in kinds
+        if extractor == "NLU":
+            return bool(kinds & {"from_entity", "from_text", "from_intent", "from_trigger_intent"})
+        return True
 
     def coerce(self, value: Any) -> Any:
         """Convert ``value`` to this slot's type; ValueError names the slot and value.
@@ -308,6 +325,14 @@ class FlowProject:
     flows: dict[str, Flow] = field(default_factory=dict)
     domain: Domain = field(default_factory=Domain)
     files: list[str] = field(default_factory=list)  # files that contributed, load order
+    # Names that came from the package's default patterns (not overridden by the project).
+    default_flows: set[str] = field(default_factory=set)
+    default_responses: set[str] = field(default_factory=set)
+    default_slots: set[str] = field(default_factory=set)
+
+    def user_flows(self) -> list[Flow]:
+        """Flows the project wrote itself, patterns it overrides included."""
+        return [flow for flow in self.flows.values() if flow.id not in self.default_flows]
 
     def flow(self, flow_id: str) -> Flow:
         try:

@@ -21,6 +21,7 @@ from action_server.flows.model import (
     Step,
     StepAction,
 )
+from action_server.flows.patterns import LINKABLE_PATTERNS, is_pattern
 
 __all__ = [
     "BUILTIN_ACTIONS",
@@ -59,6 +60,9 @@ BUILTIN_ACTIONS: frozenset[str] = frozenset(
         "action_hangup",
         "action_repeat_bot_messages",
         "action_validate_slot_mappings",
+        "action_clarify_flows",
+        "action_continue_interrupted_flow",
+        "action_cancel_interrupted_flows",
     }
 )
 """Action names Rasa (and our engine) provide without a declaration."""
@@ -107,12 +111,15 @@ def validate_paths(
 
 def summary_line(project: FlowProject, skipped_files: int = 0) -> str:
     """One line for a clean ``flows validate`` run."""
-    steps = sum(len(flow.steps) for flow in project.flows.values())
+    flows = project.user_flows()
+    steps = sum(len(flow.steps) for flow in flows)
     domain = project.domain
-    line = (
-        f"OK: {len(project.flows)} flows, {steps} steps, {len(domain.slots)} slots, "
-        f"{len(domain.responses)} responses"
-    )
+    slots = len(domain.slots) - len(project.default_slots)
+    responses = len(domain.responses) - len(project.default_responses)
+    line = f"OK: {len(flows)} flows, {steps} steps, {slots} slots, {responses} responses"
+    overridden = sorted(f.id for f in flows if is_pattern(f.id))
+    if overridden:
+        line += f", {len(overridden)} patterns overridden"
     if skipped_files:
         line += f" ({skipped_files} file{'s' if skipped_files != 1 else ''} skipped)"
     return line
@@ -145,10 +152,26 @@ class _Checker:
         self.issues.append(Issue.at(ref, message, flow.id, step.id if step else None))
 
     def run(self) -> list[Issue]:
+        self.check_slot_validation()
         for flow in self.project.flows.values():
             self.check_flow(flow)
         self.check_flow_cycles()
         return self.issues
+
+    def check_slot_validation(self) -> None:
+        """The domain's slot ``validation`` names responses that must exist."""
+        for slot in self.domain.slots.values():
+            names = [(r.utter, r.source) for r in slot.rejections if r.utter]
+            if slot.refill_utter:
+                names.append((slot.refill_utter, slot.source))
+            for name, source in names:
+                if name not in self.domain.responses:
+                    self.issues.append(
+                        Issue.at(
+                            source or slot.source,
+                            f"slot '{slot.name}': validation names unknown response '{name}'",
+                        )
+                    )
 
     # -- per flow --------------------------------------------------------------------------
 
@@ -212,6 +235,9 @@ class _Checker:
         getattr(self, f"check_{step.kind}")(flow, step)
 
     def check_action(self, flow: Flow, step: Step) -> None:
+        # "{{context.x}}" names are filled from the pattern's context when it runs.
+        if step.action and "{{" in step.action:
+            return
         if step.action and step.action not in self.known_actions:
             self.add(
                 step,
@@ -269,6 +295,19 @@ class _Checker:
             self.add(step, "a link step ends the flow and must not have 'next'", flow, step)
         if step.link and step.link not in self.project.flows:
             self.add(step, f"link to unknown flow '{step.link}'", flow, step)
+        elif (
+            step.link
+            and is_pattern(step.link)
+            and not is_pattern(flow.id)
+            and step.link not in LINKABLE_PATTERNS
+        ):
+            self.add(
+                step,
+                f"a flow may link only to {' or '.join(sorted(LINKABLE_PATTERNS))} among the "
+                f"patterns, not to '{step.link}'",
+                flow,
+                step,
+            )
         if flow.id in self.called:
             self.add(
                 step,
@@ -281,6 +320,8 @@ class _Checker:
     def check_call(self, flow: Flow, step: Step) -> None:
         if step.call and step.call not in self.project.flows:
             self.add(step, f"call to unknown flow '{step.call}'", flow, step)
+        elif step.call and is_pattern(step.call):
+            self.add(step, f"a flow cannot call the pattern '{step.call}'", flow, step)
         elif step.call == flow.id:
             self.add(step, f"flow '{flow.id}' calls itself", flow, step)
 

@@ -2,10 +2,14 @@
 
 ``load_yaml`` returns a tree of ``YamlNode`` (maps keep key order and key positions);
 ``YamlNode.plain()`` gives ordinary Python values where positions no longer matter.
+``yaml12=True`` reads scalars as YAML 1.2 does (Rasa reads e2e test files that way): only
+``true``/``false`` are booleans (``yes``, ``no``, ``on``, ``off`` stay strings), and ``19:30``
+or ``010`` are strings or decimal numbers, not YAML 1.1's base-60 or octal integers.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +97,35 @@ class YamlNode:
         return SourceRef(self.source.file, self.source.line, self.source.column + shift + offset)
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars."""
+
+
+_YAML11_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML11_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Yaml12Loader.add_constructor(
+    "tag:yaml.org,2002:int",
+    lambda loader, node: int(str(node.value), 10),  # 010 is ten in YAML 1.2
+)
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
 def _ref(file: str, node: yaml.Node) -> SourceRef:
     mark = node.start_mark
     return SourceRef(file, mark.line + 1, mark.column + 1)
@@ -126,9 +159,9 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, file: str) -> YamlNode:
     return YamlNode(value, source, style=style or None, single_line=single_line)
 
 
-def load_yaml(text: str, file: str) -> YamlNode | None:
+def load_yaml(text: str, file: str, *, yaml12: bool = False) -> YamlNode | None:
     """Parse one YAML document; None for an empty document. Raises YamlSyntaxError."""
-    loader = yaml.SafeLoader(text)
+    loader = _Yaml12Loader(text) if yaml12 else yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -144,11 +177,11 @@ def load_yaml(text: str, file: str) -> YamlNode | None:
         loader.dispose()
 
 
-def load_yaml_file(path: str | Path) -> YamlNode | None:
+def load_yaml_file(path: str | Path, *, yaml12: bool = False) -> YamlNode | None:
     """Read and parse a file; unreadable or non-UTF-8 files raise YamlSyntaxError too."""
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlSyntaxError(f"cannot read file: {exc}", SourceRef(name, 1, 1)) from None
-    return load_yaml(text, name)
+    return load_yaml(text, name, yaml12=yaml12)

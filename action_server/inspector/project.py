@@ -110,7 +110,7 @@ def validate(paths: ProjectPaths, registered: frozenset[str] | None) -> dict[str
         "issues": [_issue(issue) for issue in check.issues],
         "notes": list(check.notes),
         "files": list(check.files),
-        "flows": len(check.project.flows) if check.project is not None else 0,
+        "flows": len(check.project.user_flows()) if check.project is not None else 0,
     }
 
 

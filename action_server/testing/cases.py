@@ -2,7 +2,10 @@
 ``metadata``) into plain objects, with every problem pinned to file, line and column.
 
 Step styles understood: the classic ``user``/``bot``/``utter``/``slot_was_set``/
-``slot_was_not_set`` steps and the newer ``assertions`` list under a ``user`` step.
+``slot_was_not_set`` steps and the newer ``assertions`` list under a ``user`` step (with
+``assertion_order_enabled``). Files are read as YAML 1.2, as Rasa reads them (``user: yes``
+stays the text "yes"). A file that does not load becomes a suite with ``issues`` and no cases,
+so the runner reports it as failed while the other files still run.
 """
 
 from __future__ import annotations
@@ -39,7 +42,15 @@ ASSERTION_KINDS = (
     "bot_did_not_utter",
     "slot_was_set",
     "slot_was_not_set",
+    "pattern_clarification_contains",
+    "generative_response_is_relevant",
+    "generative_response_is_grounded",
 )
+SKIPPED_ASSERTIONS = {
+    "generative_response_is_relevant": "needs an LLM judge, which this runner does not call",
+    "generative_response_is_grounded": "needs an LLM judge, which this runner does not call",
+}
+"""Assertions that load but are reported as skipped, with the reason."""
 _STEP_KINDS = ("user", "bot", "utter", "slot_was_set", "slot_was_not_set")
 _NO_VALUE = object()
 
@@ -78,6 +89,7 @@ class TestStep:
     slots: list[SlotExpectation] = field(default_factory=list)
     assertions: list[Assertion] = field(default_factory=list)
     metadata: str | None = None  # name of a top-level metadata entry (user steps)
+    ordered: bool = False  # assertion_order_enabled: assertions match events in order
 
 
 @dataclass
@@ -111,6 +123,8 @@ class TestSuite:
     fixtures: dict[str, list[tuple[str, Any, SourceRef]]] = field(default_factory=dict)
     stubs: dict[str, StubResult] = field(default_factory=dict)
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)  # the file did not load: no cases run
+    notes: list[str] = field(default_factory=list)
 
 
 class _Problems:
@@ -122,21 +136,25 @@ class _Problems:
 
 
 def load_test_suites(paths: Iterable[str | Path]) -> tuple[list[TestSuite], list[Issue], list[str]]:
-    """Every file with ``test_cases`` under ``paths``; (suites, problems, notes on skipped files)."""
+    """Every file with ``test_cases`` under ``paths``: (suites, problems with the paths
+    themselves, notes on skipped files). A file's own problems are in its suite's ``issues``.
+    """
     issues: list[Issue] = []
     notes: list[str] = []
     suites: list[TestSuite] = []
     for path in find_yaml_files(paths, issues):
         try:
-            root = load_yaml_file(path)
+            root = load_yaml_file(path, yaml12=True)
         except YamlSyntaxError as exc:
-            issues.append(Issue.at(exc.source, exc.reason))
+            suites.append(TestSuite(file=str(path), issues=[Issue.at(exc.source, exc.reason)]))
             continue
         if root is None or not root.is_map or root.get("test_cases") is None:
             notes.append(f"{path}: skipped: no 'test_cases'")
             continue
         suite, problems = parse_test_file(root, str(path))
-        issues.extend(problems)
+        if problems:
+            suite.issues = problems
+            suite.cases = []
         suites.append(suite)
     return suites, issues, notes
 
@@ -144,7 +162,7 @@ def load_test_suites(paths: Iterable[str | Path]) -> tuple[list[TestSuite], list
 def parse_test_file(root: YamlNode, file: str) -> tuple[TestSuite, list[Issue]]:
     problems = _Problems()
     suite = TestSuite(file=file)
-    known = {"test_cases", "fixtures", "stub_custom_actions", "metadata", "version"}
+    known = {"test_cases", "fixtures", "stub_custom_actions", "metadata", "version"}  # Rasa's keys
     for key, _ in root.items():
         if key not in known:
             problems.add(
@@ -167,14 +185,12 @@ def parse_test_file(root: YamlNode, file: str) -> tuple[TestSuite, list[Issue]]:
                 case = _parse_case(item, problems)
                 if case is None:
                     continue
-                if case.name in seen:
-                    problems.add(
-                        case.source,
-                        f"test case '{case.name}' is defined twice "
-                        f"(first at line {seen[case.name].line})",
+                if case.name in seen:  # Rasa allows it; say so, and run both
+                    suite.notes.append(
+                        f"{case.source}: test case '{case.name}' is defined again "
+                        f"(first at line {seen[case.name].line})"
                     )
-                    continue
-                seen[case.name] = case.source
+                seen.setdefault(case.name, case.source)
                 suite.cases.append(case)
     return suite, problems.issues
 
@@ -324,7 +340,9 @@ def _parse_step(node: YamlNode, index: int, case: str, problems: _Problems) -> T
         )
         return None
     kind = kinds[0]
-    allowed = {kind, "assertions", "metadata"} if kind == "user" else {kind}
+    allowed = (
+        {kind, "assertions", "metadata", "assertion_order_enabled"} if kind == "user" else {kind}
+    )
     for key in node.value:
         if key not in allowed:
             problems.add(node.key_source(key), f"{where}: unexpected key '{key}' in a {kind} step")
@@ -340,6 +358,12 @@ def _parse_step(node: YamlNode, index: int, case: str, problems: _Problems) -> T
             step.metadata = _text(node.get("metadata"))
             if (assertions := node.get("assertions")) is not None:
                 step.assertions = _parse_assertions(assertions, where, problems)
+            if (ordered := node.get("assertion_order_enabled")) is not None:
+                if not isinstance(ordered.value, bool):
+                    problems.add(
+                        ordered.source, f"{where}: 'assertion_order_enabled' is true/false"
+                    )
+                step.ordered = ordered.value is True
         return step
     step.slots = _parse_slot_list(body, where, kind, problems, classic=True)
     return step
@@ -420,6 +444,14 @@ def _assertion_data(kind: str, body: YamlNode, where: str, problems: _Problems) 
         }
     if kind in ("bot_uttered", "bot_did_not_utter"):
         return _bot_matcher(body, where, problems)
+    if kind == "pattern_clarification_contains":
+        names = body.plain()
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            problems.add(body.source, f"{where}: expected a list of flow names")
+            return _NO_VALUE
+        return names
+    if kind in SKIPPED_ASSERTIONS:
+        return body.plain()
     return _parse_slot_list(body, where, kind, problems, classic=False)
 
 

@@ -20,13 +20,21 @@ from action_server.dialogue.engine import FlowEngine
 from action_server.flows.model import FlowProject, SourceRef
 from action_server.stores.store import ConversationState, InMemoryConversationStore
 from action_server.testing.cases import (
-    Assertion,
+    SKIPPED_ASSERTIONS,
     SlotExpectation,
     StubResult,
     TestCase,
     TestStep,
     TestSuite,
 )
+from action_server.testing.checks import (
+    bot_events,
+    check,
+    describe_bot,
+    slot_not_set_holds,
+    utter_name,
+)
+from action_server.testing.command_source import TestCommandSource
 from action_server.understanding.commands import CommandSource
 
 __all__ = [
@@ -34,7 +42,6 @@ __all__ = [
     "E2ERunner",
     "Failure",
     "StubTransport",
-    "format_report",
     "stubbed_action_names",
 ]
 
@@ -85,6 +92,9 @@ class CaseResult:
     file: str
     name: str
     failures: list[Failure] = field(default_factory=list)
+    line: int = 0
+    skipped: list[str] = field(default_factory=list)  # assertions not checked, and why
+    transcript: list[str] = field(default_factory=list)  # "user: ...", "bot: ..." lines
 
     @property
     def passed(self) -> bool:
@@ -102,7 +112,7 @@ class _Turn:
 
     @property
     def bot_events(self) -> list[dict[str, Any]]:
-        return [e for e in self.events if e.get("event") == "bot"]
+        return bot_events(self.events)
 
 
 class E2ERunner:
@@ -118,22 +128,34 @@ class E2ERunner:
         self.project = project
         self.transport = transport
         self.registered_actions = frozenset(registered_actions)
+        # The test-only payloads come first, then this source (the default one unless given).
         self.command_source = command_source
 
-    async def run_suite(self, suite: TestSuite) -> list[CaseResult]:
+    async def run_suite(self, suite: TestSuite, select: str | None = None) -> list[CaseResult]:
+        """Run the suite's cases (those whose name contains ``select``, when given); a file
+        that did not load is one failed result carrying its problems."""
+        if suite.issues:
+            failures = [
+                Failure(SourceRef(i.file, i.line, i.column), None, i.message) for i in suite.issues
+            ]
+            line = failures[0].source.line
+            return [CaseResult(suite.file, "(file did not load)", failures, line=line)]
         stub = StubTransport(self.transport, suite.stubs)
         registered = self.registered_actions | stubbed_action_names([suite])
         results = []
         for case in suite.cases:
+            if select is not None and select not in case.name:
+                continue
             stub.test_case = case.name
             engine = FlowEngine(
                 self.project,
                 ActionClient(stub),
                 InMemoryConversationStore(),
-                self.command_source,
+                TestCommandSource(self.command_source),
                 registered_actions=registered,
+                response_seed=0,
             )
-            result = CaseResult(suite.file, case.name)
+            result = CaseResult(suite.file, case.name, line=case.source.line)
             try:
                 await _CaseRun(engine, suite, case, result).run()
             except Exception as exc:  # a crash in one case must not hide the others
@@ -223,7 +245,7 @@ class _CaseRun:
                     )
         elif step.kind == "slot_was_not_set":
             for slot in step.slots:
-                if self.slot_was_set(slot):
+                if not slot_not_set_holds(self.turn.events, slot, self.same_value):
                     self.fail(step, f"expected slot {slot.describe()} not to be set, but it was")
 
     async def user_step(self, step: TestStep) -> None:
@@ -240,11 +262,24 @@ class _CaseRun:
             metadata.update(self.suite.metadata[name])
         turn = await self.engine.handle(self.case.name, step.text, metadata or None)
         events = [e for e in turn.events if e.get("event") != "user"]
+        self.result.transcript.append(f"user: {step.text}")
+        self.result.transcript.extend(f"bot: {describe_bot(e)}" for e in bot_events(events))
         self.turn = _Turn(events=events, strict=not step.assertions, step=step)
+        start = 0
         for assertion in step.assertions:
-            message = self.check_assertion(assertion)
+            if assertion.kind in SKIPPED_ASSERTIONS:
+                self.result.skipped.append(
+                    f"{assertion.source}: {assertion.kind} skipped: "
+                    f"{SKIPPED_ASSERTIONS[assertion.kind]}"
+                )
+                continue
+            message, index = check(assertion, events, start if step.ordered else 0, self.same_value)
             if message:
+                if step.ordered and start:
+                    message += " (assertion_order_enabled: looked after the previous match)"
                 self.fail(step, message, assertion.source)
+            elif step.ordered and index is not None:
+                start = index + 1
 
     def bot_step(self, step: TestStep) -> None:
         bots = self.turn.bot_events
@@ -256,9 +291,9 @@ class _CaseRun:
         actual = bots[self.turn.cursor]
         self.turn.cursor += 1
         if step.kind == "bot" and actual.get("text") != step.text:
-            self.fail(step, f"expected {expected}, got {_describe_bot(actual)}")
-        elif step.kind == "utter" and _utter_name(actual) != step.text:
-            self.fail(step, f"expected {expected}, got {_describe_bot(actual)}")
+            self.fail(step, f"expected {expected}, got {describe_bot(actual)}")
+        elif step.kind == "utter" and utter_name(actual) != step.text:
+            self.fail(step, f"expected {expected}, got {describe_bot(actual)}")
 
     def after(self) -> str:
         step = self.turn.step
@@ -270,7 +305,7 @@ class _CaseRun:
             return
         extra = self.turn.bot_events[self.turn.cursor :]
         if extra:
-            listed = "; ".join(_describe_bot(event) for event in extra)
+            listed = "; ".join(describe_bot(event) for event in extra)
             self.fail(
                 at,
                 f"the bot said more than the test expects {self.after()}: {listed}",
@@ -301,114 +336,3 @@ class _CaseRun:
             except ValueError:
                 pass
         return bool(expected == actual)
-
-    def check_assertion(self, assertion: Assertion) -> str | None:
-        """None when the assertion holds, else what differed."""
-        kind, data = assertion.kind, assertion.data
-        events = self.turn.events
-        if kind == "flow_started":
-            started = [e.get("flow_id") for e in events if e.get("event") == "flow_started"]
-            if data not in started:
-                return f"flow_started: expected flow '{data}' to start; started: {_names(started)}"
-        elif kind in ("flow_completed", "flow_cancelled"):
-            return self.check_flow_end(kind, data, events)
-        elif kind == "action_executed":
-            ran = [e.get("name") for e in events if e.get("event") == "action"]
-            if data not in ran:
-                return f"action_executed: expected '{data}' to run; ran: {_names(ran)}"
-        elif kind in ("bot_uttered", "bot_did_not_utter"):
-            matching = [e for e in self.turn.bot_events if _bot_matches(e, data)]
-            wanted = _describe_matcher(data)
-            if kind == "bot_uttered" and not matching:
-                said = "; ".join(_describe_bot(e) for e in self.turn.bot_events) or "nothing"
-                return f"bot_uttered: expected a message with {wanted}; the bot said: {said}"
-            if kind == "bot_did_not_utter" and matching:
-                return f"bot_did_not_utter: the bot said {_describe_bot(matching[0])} ({wanted})"
-        elif kind == "slot_was_set":
-            missing = [s.describe() for s in data if not self.slot_was_set(s)]
-            if missing:
-                return f"slot_was_set: expected {', '.join(missing)}; {self.slots_set()}"
-        elif kind == "slot_was_not_set":
-            present = [s.describe() for s in data if self.slot_was_set(s)]
-            if present:
-                return f"slot_was_not_set: {', '.join(present)} was set {self.after()}"
-        return None
-
-    def check_flow_end(
-        self, kind: str, data: dict[str, Any], events: list[dict[str, Any]]
-    ) -> str | None:
-        ended = [e for e in events if e.get("event") == kind]
-        for event in ended:
-            if event.get("flow_id") == data["flow_id"] and data["flow_step_id"] in (
-                None,
-                event.get("step_id"),
-            ):
-                return None
-        expected = f"flow '{data['flow_id']}'"
-        if data["flow_step_id"]:
-            expected += f" at step '{data['flow_step_id']}'"
-        actual = [f"{e.get('flow_id')} at step '{e.get('step_id')}'" for e in ended]
-        verb = kind.removeprefix("flow_")
-        return f"{kind}: expected {expected} to be {verb}; {verb}: {_names(actual)}"
-
-
-def _names(values: list[Any]) -> str:
-    return ", ".join(str(v) for v in values) if values else "none"
-
-
-def _utter_name(event: Mapping[str, Any]) -> str | None:
-    metadata = event.get("metadata") or {}
-    name = metadata.get("utter_action") if isinstance(metadata, dict) else None
-    return name if isinstance(name, str) else None
-
-
-def _buttons(event: Mapping[str, Any]) -> list[dict[str, Any]]:
-    data = event.get("data") or {}
-    buttons = data.get("buttons") if isinstance(data, dict) else None
-    if not isinstance(buttons, list):
-        return []
-    return [
-        {"title": b.get("title"), "payload": b.get("payload")}
-        for b in buttons
-        if isinstance(b, dict)
-    ]
-
-
-def _describe_bot(event: Mapping[str, Any]) -> str:
-    name = _utter_name(event)
-    text = event.get("text")
-    described = repr(text) if text is not None else "a message without text"
-    return f"{name} ({described})" if name else described
-
-
-def _bot_matches(event: Mapping[str, Any], matcher: Mapping[str, Any]) -> bool:
-    if "utter_name" in matcher and _utter_name(event) != matcher["utter_name"]:
-        return False
-    if "text_matches" in matcher:
-        text = event.get("text")
-        if not isinstance(text, str) or matcher["text_matches"].search(text) is None:
-            return False
-    return "buttons" not in matcher or _buttons(event) == matcher["buttons"]
-
-
-def _describe_matcher(matcher: Mapping[str, Any]) -> str:
-    parts = []
-    if "utter_name" in matcher:
-        parts.append(f"utter_name '{matcher['utter_name']}'")
-    if "text_matches" in matcher:
-        parts.append(f"text matching {matcher['text_matches'].pattern!r}")
-    if "buttons" in matcher:
-        titles = ", ".join(repr(b["title"]) for b in matcher["buttons"])
-        parts.append(f"buttons [{titles}]")
-    return " and ".join(parts)
-
-
-def format_report(results: list[CaseResult]) -> tuple[list[str], str]:
-    """Report lines (one per case, failures indented) and the summary line."""
-    lines: list[str] = []
-    for result in results:
-        status = "PASSED" if result.passed else "FAILED"
-        lines.append(f"{status} {result.file}::{result.name}")
-        lines.extend(f"  {failure}" for failure in result.failures)
-    passed = sum(1 for r in results if r.passed)
-    return lines, f"{passed} passed, {len(results) - passed} failed"

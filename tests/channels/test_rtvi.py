@@ -325,7 +325,7 @@ async def test_send_text_runs_a_turn_and_pushes_the_bot_output(
     await ws.send(json.dumps(rtvi("dtmf", "t-2", {"button": "6"})))
     answers = [json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)) for _ in range(5)]
     assert answers[0]["data"]["text"] == "6"
-    assert answers[4]["data"]["text"] == "Noted: 6 people."
+    assert answers[4]["data"]["text"] == "Noted: 6.0 people."  # a float slot renders as in Rasa
     with server.client() as http:
         events = http.get(f"/conversations/{conversation_id}/tracker").json()["events"]
     users = [e for e in events if e["event"] == "user"]

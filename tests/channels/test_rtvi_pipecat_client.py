@@ -108,7 +108,7 @@ def test_send_text_and_dtmf_run_turns_with_the_bot_output_pushed(
     texts = [o["text"] for o in seen["botOutput"]]
     assert texts == [
         "For how many people?",
-        "Noted: 4 people.",
+        "Noted: 4.0 people.",  # a float slot renders as in Rasa
         "Hello there",
         "a chime",
         "a broken chime",

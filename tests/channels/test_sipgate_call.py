@@ -193,9 +193,9 @@ def test_action_arrays_answer_a_turn_at_once_over_http(array_server: ServerProce
         first = http.post("/webhooks/voice", json=event("session_start", call))
         assert first.json() == speak(call, "Welcome to the test line. For how many people?")
         media = http.post("/webhooks/voice", json=event("user_speak", call, text="/media")).json()
-        # SSML, the recording, the text of the unplayable one, then the interrupted question.
+        # SSML, the recording, the text of the unplayable one, then Rasa's "shall we go back?".
         assert [a["type"] for a in media] == ["speak", "audio", "speak", "speak"]
-        assert media[3] == speak(call, "For how many people?")
+        assert media[3] == speak(call, "Shall we go back to call_start?")
         assert media[0]["ssml"].startswith("<speak>")
         # Nothing was queued: the assistant's events get 204.
         for kind in ("assistant_speak", "assistant_speech_ended"):

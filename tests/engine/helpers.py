@@ -102,6 +102,10 @@ def make_engine(
     )
 
 
+ANYTHING_ELSE = "Is there anything else I can help you with?"
+"""The default pattern_completed answer after the last flow ends."""
+
+
 def texts(result: TurnResult) -> list[str | None]:
     return [message.get("text") for message in result.messages]
 

@@ -35,7 +35,7 @@ async def test_a_whole_booking_conversation(tmp_path: Path) -> None:
         (
             "19:30",
             [
-                "Let me check that for you: 4 people at 19:30...",
+                "Let me check that for you: 4.0 people at 19:30...",
                 "Under which name should I book the table?",
             ],
         ),
@@ -43,8 +43,9 @@ async def test_a_whole_booking_conversation(tmp_path: Path) -> None:
         (
             "+44 20 7946 0000",
             [
-                "Done! A italian table for 4 at 19:30 is booked for Ada.",
+                "Done! A italian table for 4.0 at 19:30 is booked for Ada.",
                 "We'll text a reminder to +44 20 7946 0000.",
+                "Is there anything else I can help you with?",
             ],
         ),
     ]
@@ -57,7 +58,10 @@ async def test_a_whole_booking_conversation(tmp_path: Path) -> None:
     result = await engine.handle("guest", "/cancel_booking")
     assert texts(result) == ["Cancel your italian table at 19:30?"]
     result = await engine.handle("guest", "/SetSlots(confirm_cancel=true)")
-    assert texts(result) == ["Your booking is cancelled."]
+    assert texts(result) == [
+        "Your booking is cancelled.",
+        "Is there anything else I can help you with?",
+    ]
     assert ("flow_completed", "cancel_booking") in flow_events(result)
     await engine.close()
 

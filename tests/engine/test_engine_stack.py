@@ -54,8 +54,13 @@ async def test_call_pushes_the_child_and_continues_at_the_callers_next(tmp_path:
         ("child", "call"),
     ]
     result = await engine.handle("c", "a note")
-    assert texts(result) == ["Done with yes"]
-    assert flow_events(result) == [("flow_completed", "child"), ("flow_completed", "main")]
+    assert texts(result) == ["Done with yes", "Is there anything else I can help you with?"]
+    assert flow_events(result) == [
+        ("flow_completed", "child"),
+        ("flow_completed", "main"),
+        ("flow_started", "pattern_completed"),
+        ("flow_completed", "pattern_completed"),
+    ]
 
 
 async def test_end_resets_collected_and_called_slots_but_not_persisted_ones(
@@ -101,9 +106,27 @@ async def test_starting_a_flow_interrupts_and_the_old_flow_resumes_and_re_asks(
         ("side", "interrupt"),
     ]
     result = await engine.handle("c", "30")
-    assert texts(result) == ["Too young: 30", "Yes or no?"]
-    assert flow_events(result) == [("flow_completed", "side"), ("flow_resumed", "main")]
+    # Rasa's pattern_continue_interrupted asks before going back (the slot is a float: 30.0).
+    assert texts(result) == ["Too young: 30.0", "Shall we go back to main?"]
+    assert flow_events(result) == [
+        ("flow_completed", "side"),
+        ("flow_started", "pattern_continue_interrupted"),
+    ]
+    result = await engine.handle("c", "yes")
+    assert texts(result) == ["Yes or no?"]
+    assert ("flow_resumed", "main") in flow_events(result)
     assert texts(await engine.handle("c", "yes")) == ["What should I keep?"]
+
+
+async def test_declining_to_continue_cancels_the_interrupted_flow(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path, STACK_FLOWS)
+    await engine.handle("c", "/main")
+    await engine.handle("c", "/side")
+    await engine.handle("c", "30")
+    result = await engine.handle("c", "/SetSlots(continue_interrupted_flow_confirmation=false)")
+    assert ("flow_cancelled", "main") in flow_events(result)
+    assert texts(result) == []
+    assert (await engine.tracker("c"))["stack"] == []
 
 
 async def test_cancel_pops_the_flow_resets_its_slots_and_resumes_below(tmp_path: Path) -> None:
@@ -111,11 +134,15 @@ async def test_cancel_pops_the_flow_resets_its_slots_and_resumes_below(tmp_path:
     await engine.handle("c", "/main")
     await engine.handle("c", "/side")
     result = await engine.handle("c", "/CancelFlow")
-    assert texts(result) == ["Okay, I stopped side.", "Yes or no?"]
-    assert flow_events(result) == [("flow_cancelled", "side"), ("flow_resumed", "main")]
+    assert texts(result) == ["Alright, I've stopped side.", "Yes or no?"]
+    assert flow_events(result) == [
+        ("flow_started", "pattern_cancel_flow"),
+        ("flow_cancelled", "side"),
+        ("flow_completed", "pattern_cancel_flow"),
+    ]
     await engine.handle("c", "yes")
     result = await engine.handle("c", "/CancelFlow")
-    assert texts(result) == ["Okay, I stopped main."]
+    assert texts(result) == ["Alright, I've stopped main."]
     tracker = await engine.tracker("c")
     assert tracker["stack"] == [] and tracker["slots"]["answer"] is None
 
@@ -125,19 +152,23 @@ async def test_cancel_inside_a_called_flow_cancels_its_caller_too(tmp_path: Path
     for message in ["/main", "yes", "keep me"]:
         await engine.handle("c", message)
     result = await engine.handle("c", "/CancelFlow")
-    assert flow_events(result) == [("flow_cancelled", "child"), ("flow_cancelled", "main")]
+    assert flow_events(result)[1:3] == [("flow_cancelled", "child"), ("flow_cancelled", "main")]
     assert (await engine.tracker("c"))["stack"] == []
 
 
-async def test_cancel_with_nothing_running_says_so(tmp_path: Path) -> None:
+async def test_cancel_with_nothing_running_goes_to_cannot_handle(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, STACK_FLOWS)
-    assert texts(await engine.handle("c", "/CancelFlow")) == ["There is nothing to cancel."]
+    result = await engine.handle("c", "/CancelFlow")
+    assert texts(result) == ["Sorry, I'm not sure I understood that. Could you say it another way?"]
+    assert ("flow_started", "pattern_cannot_handle") in flow_events(result)
 
 
 async def test_guard_false_flows_cannot_be_started_by_the_user(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, STACK_FLOWS)
     result = await engine.handle("c", "/StartFlow(child)")
-    assert "cannot be started" in str(result.messages[0]["text"])
+    # Dropped silently, as in Rasa; with nothing else to do the message cannot be handled.
+    assert ("flow_started", "child") not in flow_events(result)
+    assert ("flow_started", "pattern_cannot_handle") in flow_events(result)
     assert (await engine.tracker("c"))["stack"] == []
 
 
@@ -153,8 +184,8 @@ async def test_guard_on_slots_decides_whether_a_flow_may_start(tmp_path: Path) -
           - action: utter_yes
     """
     engine = make_engine(tmp_path, flows)
-    assert "cannot be started" in str((await engine.handle("c", "/vip")).messages[0]["text"])
-    assert texts(await engine.handle("c", '/vip{"flag": true}')) == ["You said yes"]
+    assert ("flow_started", "vip") not in flow_events(await engine.handle("c", "/vip"))
+    assert texts(await engine.handle("c", '/vip{"flag": true}'))[0] == "You said yes"
 
 
 async def test_starting_the_active_flow_again_is_ignored(tmp_path: Path) -> None:
@@ -181,4 +212,5 @@ async def test_set_slots_payload_fills_ahead_and_skips_later_collects(tmp_path: 
 async def test_unknown_slot_in_payload_is_reported(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, STACK_FLOWS)
     result = await engine.handle("c", "/SetSlots(nope=1)")
-    assert "there is no slot named 'nope'" in str(result.messages[0]["text"])
+    assert ("flow_started", "pattern_cannot_handle") in flow_events(result)
+    assert texts(result) == ["Sorry, I'm not sure I understood that. Could you say it another way?"]

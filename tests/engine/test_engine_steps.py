@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.engine.helpers import event_names, flow_events, make_engine, texts
+from tests.engine.helpers import ANYTHING_ELSE, event_names, flow_events, make_engine, texts
 
 ASK_FLOW = """
 flows:
@@ -29,9 +29,9 @@ flows:
 async def test_action_result_feeds_the_branch_that_follows(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, ASK_FLOW)
     assert texts(await engine.handle("c", "/start")) == ["Yes or no?"]
-    assert texts(await engine.handle("c", "yes")) == ["checking", "You said yes"]
+    assert texts(await engine.handle("c", "yes")) == ["checking", "You said yes", ANYTHING_ELSE]
     await engine.handle("d", "/start")
-    assert texts(await engine.handle("d", "no")) == ["checking", "You said no"]
+    assert texts(await engine.handle("d", "no")) == ["checking", "You said no", ANYTHING_ELSE]
 
 
 async def test_flow_events_and_action_listen_are_recorded_like_rasa(tmp_path: Path) -> None:
@@ -72,15 +72,18 @@ async def test_action_call_carries_tracker_and_domain_and_renders_named_response
     result = await engine.handle("conv-7", '/echo{"answer": "maybe"}')
     assert texts(result) == [
         'sender=conv-7 answer=maybe latest=/echo{"answer": "maybe"} '
-        "domain_slots=age,answer,color,flag,kept,note,size",
+        "domain_slots=age,answer,color,confirm_slot_correction,consecutive_silence_timeouts,"
+        "continue_interrupted_flow_confirmation,flag,interrupted_flow_to_continue,kept,note,"
+        "route_session_to_calm,size",
         "Hello echo",
+        ANYTHING_ELSE,
     ]
 
 
 async def test_collect_is_skipped_when_the_slot_is_already_set(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, ASK_FLOW)
     result = await engine.handle("c", '/start{"answer": "yes"}')
-    assert texts(result) == ["checking", "You said yes"]
+    assert texts(result) == ["checking", "You said yes", ANYTHING_ELSE]
 
 
 async def test_ask_before_filling_asks_even_when_set(tmp_path: Path) -> None:
@@ -97,7 +100,7 @@ async def test_ask_before_filling_asks_even_when_set(tmp_path: Path) -> None:
     """
     engine = make_engine(tmp_path, flows)
     assert texts(await engine.handle("c", '/go{"answer": "old"}')) == ["Yes or no?"]
-    assert texts(await engine.handle("c", "new")) == ["Done with new"]
+    assert texts(await engine.handle("c", "new")) == ["Done with new", ANYTHING_ELSE]
 
 
 async def test_invalid_value_for_the_slot_type_re_asks_with_a_message(tmp_path: Path) -> None:
@@ -117,7 +120,7 @@ async def test_invalid_value_for_the_slot_type_re_asks_with_a_message(tmp_path: 
     assert len(result.messages) == 2
     assert "abc" in str(result.messages[0]["text"]) and "age" in str(result.messages[0]["text"])
     assert result.messages[1] == {"text": "How old are you?"}
-    assert texts(await engine.handle("c", "7")) == ["Too young: 7"]
+    assert texts(await engine.handle("c", "7")) == ["Too young: 7.0", ANYTHING_ELSE]
 
 
 async def test_categorical_answers_match_case_insensitively(tmp_path: Path) -> None:
@@ -155,10 +158,10 @@ async def test_first_matching_rejection_utters_and_re_asks(tmp_path: Path) -> No
     """
     engine = make_engine(tmp_path, flows)
     await engine.handle("c", "/go")
-    assert texts(await engine.handle("c", "12")) == ["Too young: 12", "How old are you?"]
+    assert texts(await engine.handle("c", "12")) == ["Too young: 12.0", "How old are you?"]
     assert (await engine.tracker("c"))["slots"]["age"] is None
     assert texts(await engine.handle("c", "25")) == ["You said no", "How old are you?"]
-    assert texts(await engine.handle("c", "40")) == ["You said yes"]
+    assert texts(await engine.handle("c", "40")) == ["You said yes", ANYTHING_ELSE]
 
 
 async def test_validate_slot_action_can_reset_the_slot_to_re_ask(tmp_path: Path) -> None:
@@ -175,7 +178,7 @@ async def test_validate_slot_action_can_reset_the_slot_to_re_ask(tmp_path: Path)
     engine = make_engine(tmp_path, flows)
     await engine.handle("c", "/go")
     assert texts(await engine.handle("c", "200")) == ["Nobody is that old.", "How old are you?"]
-    assert texts(await engine.handle("c", "50")) == ["Too young: 50"]
+    assert texts(await engine.handle("c", "50")) == ["Too young: 50.0", ANYTHING_ELSE]
 
 
 async def test_action_ask_slot_asks_when_there_is_no_utter_response(tmp_path: Path) -> None:
@@ -232,7 +235,7 @@ async def test_set_slots_and_noop_steps(tmp_path: Path) -> None:
     """
     engine = make_engine(tmp_path, flows)
     result = await engine.handle("c", "/go")
-    assert texts(result) == ["Done with yes"]
+    assert texts(result) == ["Done with yes", ANYTHING_ELSE]
     slot_events = [(e["name"], e["value"]) for e in result.events if e["event"] == "slot"]
     assert slot_events[:2] == [("answer", "yes"), ("age", 42.0)]
     assert (await engine.tracker("c"))["slots"]["answer"] is None
@@ -252,9 +255,10 @@ async def test_failing_action_cancels_the_flow_with_a_clear_message(tmp_path: Pa
     engine = make_engine(tmp_path, flows)
     result = await engine.handle("c", "/go")
     assert texts(result) == [
-        "Sorry, I am having trouble with that. Please try again in a few minutes."
+        "Sorry, something went wrong on my side. Please try again in a moment."
     ]
     assert ("flow_cancelled", "boom") in flow_events(result)
+    assert ("flow_started", "pattern_internal_error") in flow_events(result)
     assert (await engine.tracker("c"))["stack"] == []
 
 
@@ -269,7 +273,7 @@ async def test_followup_action_runs_after_the_action(tmp_path: Path) -> None:
           - action: action_with_followup
     """
     engine = make_engine(tmp_path, flows)
-    assert texts(await engine.handle("c", "/go")) == ["first", "checking"]
+    assert texts(await engine.handle("c", "/go")) == ["first", "checking", ANYTHING_ELSE]
 
 
 async def test_circuit_breaker_cancels_a_flow_that_never_waits(tmp_path: Path) -> None:
@@ -301,7 +305,7 @@ async def test_circuit_breaker_cancels_a_flow_that_never_waits(tmp_path: Path) -
 async def test_unknown_text_without_a_question_gets_a_clear_answer(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, ASK_FLOW)
     result = await engine.handle("c", "what?")
-    assert texts(result) == ["Sorry, I didn't understand that. Could you rephrase?"]
+    assert texts(result) == ["Sorry, I'm not sure I understood that. Could you say it another way?"]
 
 
 async def test_tracker_has_rasa_fields(tmp_path: Path) -> None:

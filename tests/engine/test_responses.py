@@ -60,5 +60,42 @@ def test_unknown_response_renders_nothing() -> None:
     assert render_response("utter_missing", domain(), {}) is None
 
 
-def test_whole_number_floats_render_without_a_decimal_point() -> None:
-    assert interpolate("{n} and {m}", {"n": 4.0, "m": 2.5}) == "4 and 2.5"
+def test_values_render_with_str_as_in_rasa() -> None:
+    assert interpolate("{n} and {m} and {x}", {"n": 4.0, "m": 2.5, "x": None}) == (
+        "4.0 and 2.5 and None"
+    )
+
+
+def test_context_placeholders_fill_from_a_pattern_context() -> None:
+    text = "Stopped {{context.canceled_name}} at {time} ({{ context.missing }})"
+    assert interpolate(text, {"time": "9"}, {"canceled_name": "booking"}) == (
+        "Stopped booking at 9 ({{ context.missing }})"
+    )
+
+
+def test_jinja_variations_render_like_rasa_pattern_responses() -> None:
+    from action_server.flows.model import Domain
+
+    domain = Domain(
+        responses={
+            "utter_corrected_previous_input": [
+                {
+                    "text": "Updating {{ context.corrected_slots.keys()|join(', ') }} to "
+                    "{{ context.new_slot_values | join(', ') }} for {{ name }}.",
+                    "metadata": {"rephrase": True, "template": "jinja"},
+                }
+            ],
+            "utter_broken": [{"text": "{{ oops", "metadata": {"template": "jinja"}}],
+            "utter_sandboxed": [
+                {"text": "{{ ''.__class__.__mro__ }}", "metadata": {"template": "jinja"}}
+            ],
+        }
+    )
+    context = {"corrected_slots": {"a": 1, "b": 2}, "new_slot_values": [1, 2]}
+    message = render_response(
+        "utter_corrected_previous_input", domain, {"name": "Ann"}, context=context
+    )
+    assert message == {"text": "Updating a, b to 1, 2 for Ann."}
+    assert render_response("utter_broken", domain, {}) == {"text": "{{ oops"}
+    sandboxed = render_response("utter_sandboxed", domain, {})
+    assert sandboxed is not None and "object" not in str(sandboxed["text"])

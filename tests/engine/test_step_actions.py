@@ -14,7 +14,7 @@ from action_server.dialogue.step_actions import (
     StepActionError,
     StepActionRegistry,
 )
-from tests.engine.helpers import event_names, make_engine, texts
+from tests.engine.helpers import ANYTHING_ELSE, event_names, make_engine, texts
 
 ORDER_FLOWS = """
 flows:
@@ -61,6 +61,7 @@ async def test_order_is_pre_actions_step_messages_then_post_actions(tmp_path: Pa
         "post 1 flag=True",
         "post 2",
         "flow post",
+        ANYTHING_ELSE,
     ]
 
 
@@ -94,7 +95,11 @@ async def test_custom_types_are_registered_like_built_ins(tmp_path: Path) -> Non
     """
     engine = make_engine(tmp_path, flows, step_actions=registry)
     result = await engine.handle("c", "/go")
-    assert result.messages == [{"text": "You said yes"}, {"custom": {"sms": "+441234"}}]
+    assert result.messages == [
+        {"text": "You said yes"},
+        {"custom": {"sms": "+441234"}},
+        {"text": ANYTHING_ELSE},
+    ]
     assert seen == [{"type": "send_sms", "to": "+441234"}]
     assert "send_sms" not in DEFAULT_REGISTRY.known_types()
 
@@ -135,7 +140,13 @@ async def test_function_handlers_sync_and_async_read_and_set_slots(tmp_path: Pat
     """
     engine = make_engine(tmp_path, flows)
     result = await engine.handle("c", '/go{"answer": "A"}')
-    assert texts(result) == ["function saw answer=A", "async A", "You said yes", "Done with A"]
+    assert texts(result) == [
+        "function saw answer=A",
+        "async A",
+        "You said yes",
+        "Done with A",
+        ANYTHING_ELSE,
+    ]
     notes = [e["value"] for e in result.events if e["event"] == "slot" and e["name"] == "note"]
     assert notes == ["7 in f/fn"]
 
@@ -162,7 +173,7 @@ async def test_broken_function_handler_cancels_the_flow_and_names_the_handler(
     engine = make_engine(tmp_path, flows)
     result = await engine.handle("c", "/go")
     assert texts(result) == [
-        "Sorry, I am having trouble with that. Please try again in a few minutes."
+        "Sorry, something went wrong on my side. Please try again in a moment."
     ]
     assert "handler broke" in caplog.text and "flows.yml:" in caplog.text
 

@@ -162,3 +162,12 @@ def test_syntax_errors_name_the_column(text: str, offset: int, reason: str) -> N
     assert caught.value.offset == offset
     assert reason in caught.value.reason
     assert f"column {offset + 1}" in str(caught.value)
+
+
+def test_context_templates_fill_in_when_evaluated() -> None:
+    """Rasa's patterns write `slots.{{context.collect}} is not null`."""
+    condition = compile_condition("slots.{{context.collect}} is not null")
+    assert condition.slot_names == frozenset()
+    assert condition.evaluate({"amount": 3}, {"collect": "amount"}) is True
+    assert condition.evaluate({"amount": None}, {"collect": "amount"}) is False
+    assert condition.evaluate({}, {}) is False  # renders to an invalid condition: false

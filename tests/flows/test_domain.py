@@ -65,7 +65,7 @@ session_config:
 
 def load_domain(tmp_path: Path, text: str = DOMAIN):
     write(tmp_path, "domain.yml", text)
-    return load_project([tmp_path])
+    return load_project([tmp_path], with_defaults=False)
 
 
 def test_domain_sections_are_parsed(tmp_path: Path) -> None:

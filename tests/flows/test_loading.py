@@ -137,7 +137,7 @@ def test_step_sources_point_at_the_step_line(tmp_path: Path) -> None:
 
 
 def test_directory_is_classified_by_top_level_keys() -> None:
-    result = load_project([DATA / "mixed"])
+    result = load_project([DATA / "mixed"], with_defaults=False)
     assert result.issues == []
     names = sorted(Path(f).name for f in result.project.files)
     assert names == ["flows.yml", "responses.yaml", "slots.yml"]

@@ -58,7 +58,7 @@ def test_example_project_validates_cleanly() -> None:
     assert issues == [], [str(i) for i in issues]
     assert project is not None
     assert set(project.flows) >= {"book_table", "collect_contact", "cancel_booking", "greet"}
-    assert summary_line(project).startswith(f"OK: {len(project.flows)} flows, ")
+    assert summary_line(project).startswith(f"OK: {len(project.user_flows())} flows, ")
 
 
 def test_clean_project_has_no_issues(tmp_path: Path) -> None:

@@ -23,17 +23,33 @@ def test_failing_cases_show_expected_actual_step_and_position() -> None:
     assert result.returncode == 1
     out = result.stdout.replace(str(DATA), "tests/flows_cli/data")
     lines = out.strip().splitlines()
-    assert lines == [
+    assert lines[:4] == [
         f"PASSED {file}::passes_with_stubbed_action",
         f"FAILED {file}::wrong_bot_text",
+        f"FAILED {file}::wrong_slot_value",
+        f"FAILED {file}::wrong_flow_assertion",
+    ]
+    # Each failed case as `rasa test e2e` shows it: where, what differed, the transcript.
+    block = lines.index(f"'wrong_bot_text' in {file}:22 failed")
+    assert lines[block + 1 : block + 5] == [
         f"  {file}:25:9: step 2: expected bot text 'What would you like to eat?', "
         "got utter_ask_cuisine ('Which cuisine would you like?')",
-        f"FAILED {file}::wrong_slot_value",
+        "  transcript:",
+        "    user: /book_table",
+        "    bot: utter_ask_cuisine ('Which cuisine would you like?')",
+    ]
+    assert (
         f"  {file}:31:9: step 3: expected slot cuisine='italian' to be set; "
+        "slots set after user step 2: cuisine='indian'"
+    ) in lines
+    summary = lines.index("==================== short test summary ====================")
+    assert lines[summary + 1 :] == [
+        f"FAILED {file}::wrong_bot_text - expected bot text 'What would you like to eat?', "
+        "got utter_ask_cuisine ('Which cuisine would you like?')",
+        f"FAILED {file}::wrong_slot_value - expected slot cuisine='italian' to be set; "
         "slots set after user step 2: cuisine='indian'",
-        f"FAILED {file}::wrong_flow_assertion",
-        f"  {file}:38:13: step 1: flow_started: expected flow 'book_table' to start; "
-        "started: greet",
+        f"FAILED {file}::wrong_flow_assertion - flow_started: expected flow 'book_table' to "
+        "start; started: greet",
         "1 passed, 3 failed",
     ]
 
@@ -50,7 +66,7 @@ def test_unexpected_bot_message_fails_the_case(tmp_path: Path) -> None:
                   - user: "/SetSlots(cuisine=italian)"
                   - user: "2"
                   - user: "19:00"
-                  - bot: "Let me check that for you: 2 people at 19:00..."
+                  - bot: "Let me check that for you: 2.0 people at 19:00..."
                   - user: "Bo"
             """
         ),

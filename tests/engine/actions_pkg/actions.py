@@ -100,3 +100,16 @@ class ActionWithFollowup(Action):
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(text="first")
         return [FollowupAction("action_set_flag")]
+
+
+class ActionTriggerSearch(Action):
+    """A project's own search action: it wins over the engine's default of the same name."""
+
+    def name(self) -> str:
+        return "action_trigger_search"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text="Found it in the project's own knowledge base.")
+        return []
