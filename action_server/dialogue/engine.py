@@ -91,6 +91,8 @@ class FlowEngine:
             self.step_actions,
             self.registered_actions,
             max_steps_per_turn,
+            # Looked up per use: callers may plug in another command source later.
+            lambda: getattr(self.command_source, "fallback_message", None),
         )
 
     # --- construction ---------------------------------------------------------------------

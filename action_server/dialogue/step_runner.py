@@ -9,6 +9,7 @@ action ends its flow and pushes ``pattern_internal_error``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from action_server.constants import RASA_PROTOCOL_VERSION
@@ -20,7 +21,8 @@ from action_server.dialogue.stack_ops import StackOps
 from action_server.dialogue.step_actions import FlowContext, StepActionError, StepActionRegistry
 from action_server.dialogue.tracker_state import tracker_dict
 from action_server.dialogue.turn import FlowFailed, Turn
-from action_server.flows.model import END, Flow, Step, StepAction
+from action_server.flows.model import END, Flow, FlowProject, Step, StepAction
+from action_server.stores.store import ConversationState
 
 if TYPE_CHECKING:
     from action_server.client.action_client import ActionClient
@@ -32,6 +34,9 @@ logger = logging.getLogger(__name__)
 INTERNAL_ERROR_TEXT = "Sorry, I am having trouble with that. Please try again in a few minutes."
 _CONTEXT_NAME = "{{context."
 CONTINUE_PATTERN = "pattern_continue_interrupted"
+REPHRASE = "utter_ask_rephrase"
+Fallback = Callable[[FlowProject, ConversationState], dict[str, Any]]
+"""A command source's ``fallback_message``: what to say when nothing was understood."""
 
 
 class StepRunner:
@@ -44,6 +49,7 @@ class StepRunner:
         step_actions: StepActionRegistry,
         registered_actions: frozenset[str],
         max_steps: int,
+        fallback: Callable[[], Fallback | None] = lambda: None,
     ) -> None:
         self.ops = ops
         self.project = ops.project
@@ -51,6 +57,9 @@ class StepRunner:
         self.step_actions = step_actions
         self.registered_actions = registered_actions
         self.max_steps = max_steps
+        # A command source that knows what the assistant can do answers "not understood"
+        # (understanding/pipeline.py), unless the project wrote its own utter_ask_rephrase.
+        self.fallback = fallback
         # One dict for the engine's lifetime: the HTTP transport caches its digest by identity.
         self.domain_dict = self.project.domain.to_dict()
 
@@ -287,6 +296,11 @@ class StepRunner:
     async def run_action(self, turn: Turn, name: str, *, raise_on_error: bool) -> None:
         """Run an action: responses locally, a project's own action through the client, else
         the engine's default action of that name."""
+        fallback = self.fallback() if name == REPHRASE else None
+        if fallback is not None and name in self.project.default_responses:
+            turn.record(flow_events.action_executed(name))
+            turn.say(fallback(self.project, turn.state), utter_action=name)
+            return
         if name in self.project.domain.responses:
             self.ops.utter(turn, name)
             return

@@ -82,6 +82,9 @@ class TestCommandSource:
 
     def __init__(self, inner: CommandSource | None = None) -> None:
         self.inner: CommandSource = inner or DefaultCommandSource()
+        fallback = getattr(self.inner, "fallback_message", None)
+        if fallback is not None:  # what the engine says when nothing was understood
+            self.fallback_message = fallback
 
     async def parse(
         self, text: str, state: ConversationState, project: FlowProject
