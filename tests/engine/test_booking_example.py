@@ -35,7 +35,7 @@ async def test_a_whole_booking_conversation(tmp_path: Path) -> None:
         (
             "19:30",
             [
-                "Let me check that for you: 4.0 people at 19:30...",
+                "Let me check 19:30 for you...",
                 "Under which name should I book the table?",
             ],
         ),
@@ -43,7 +43,7 @@ async def test_a_whole_booking_conversation(tmp_path: Path) -> None:
         (
             "+44 20 7946 0000",
             [
-                "Done! A italian table for 4.0 at 19:30 is booked for Ada.",
+                "Done! A italian table for 4 at 19:30 is booked for Ada.",
                 "We'll text a reminder to +44 20 7946 0000.",
                 "Is there anything else I can help you with?",
             ],

@@ -97,7 +97,7 @@ async def test_in_process_and_http_engines_run_the_same_conversation_identically
             actual: TurnResult = await remote.handle("guest", message)
             assert actual.messages == expected.messages, message
             assert without_timestamps(actual.events) == without_timestamps(expected.events), message
-        assert "Done! A italian table for 4.0 at 19:30 is booked for Ada." in [
+        assert "Done! A italian table for 4 at 19:30 is booked for Ada." in [
             m.get("text") for m in actual.messages
         ]
         local_tracker = await local.tracker("guest")

@@ -25,7 +25,7 @@ def test_chat_books_a_table_typing_a_button_number_and_exits_on_eof() -> None:
         "  4: Mexican",
     ]
     assert "bot> For how many people?" in lines
-    assert "bot> Done! A italian table for 4.0 at 19:30 is booked for Ann." in lines
+    assert "bot> Done! A italian table for 4 at 19:30 is booked for Ann." in lines
     assert "bot> [image] https://example.com/images/table.png" in lines
     assert lines[-2] == "bot> We'll text a reminder to +44 20 7946 0000."
     assert lines[-1] == "bot> Is there anything else I can help you with?"

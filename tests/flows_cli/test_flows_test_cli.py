@@ -66,7 +66,7 @@ def test_unexpected_bot_message_fails_the_case(tmp_path: Path) -> None:
                   - user: "/SetSlots(cuisine=italian)"
                   - user: "2"
                   - user: "19:00"
-                  - bot: "Let me check that for you: 2.0 people at 19:00..."
+                  - bot: "Let me check 19:00 for you..."
                   - user: "Bo"
             """
         ),

@@ -142,7 +142,7 @@ def test_a_response_runs_with_a_conversation_as_context(example: Example) -> Non
         )
     assert report["messages"] == [{"text": "For how many people?"}]
     (message,) = with_context["messages"]
-    assert message["text"].startswith("Done! A indian table for 3.0 at None")
+    assert message["text"].startswith("Done! A indian table for 3 at None")
     assert message["image"] == "https://example.com/images/table.png"
 
 

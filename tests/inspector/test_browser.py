@@ -116,7 +116,7 @@ def test_chat_view_books_a_table_by_typing_and_clicking(browser: Any, example: E
     _send(browser, "Ann")
     _send(browser, "+44 20 7946 0000")  # sent before Ann's answer arrives: the page keeps order
     _text_in(
-        browser, "#chat-transcript", "Done! A italian table for 4.0 at 19:30 is booked for Ann."
+        browser, "#chat-transcript", "Done! A italian table for 4 at 19:30 is booked for Ann."
     )
     image = _find(browser, "#chat-transcript img")
     assert image.get_attribute("src") == "https://example.com/images/table.png"

@@ -66,7 +66,7 @@ async def test_natural_language_books_a_table_through_the_llm(tmp_path: Path) ->
             "What time would you like the table (for example 19:30)?"
         ]
         result = await engine.handle("u", "half past seven")
-        assert texts(result)[0] == "Let me check that for you: 4.0 people at 19:30..."
+        assert texts(result)[0] == "Let me check 19:30 for you..."
         tracker = await engine.tracker("u")
         user = [e for e in tracker["events"] if e["event"] == "user"][0]
         assert user["parse_data"]["commands"] == [
