@@ -16,6 +16,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 from sanic import Blueprint, HTTPResponse, Request
 
+from action_server.channels.limits import message_too_long
+from action_server.interfaces.caller_input import JsonInputError, decode_json, quote_input
 from action_server.stores.locks import ConversationLockTimeout
 from action_server.stores.store import ConversationStoreError
 
@@ -120,8 +122,8 @@ def rest_blueprint(engine: Any) -> Blueprint:
 
     async def webhook(request: Request) -> HTTPResponse:
         try:
-            body = orjson.loads(request.body or b"")
-        except orjson.JSONDecodeError as exc:
+            body = decode_json(request.body or b"")
+        except JsonInputError as exc:
             return _error(f"Request body is not valid JSON: {exc}", 400, field="body")
         if not isinstance(body, dict):
             return _error(
@@ -135,6 +137,9 @@ def rest_blueprint(engine: Any) -> Blueprint:
         sender = str(data.sender)
         if not sender.strip():
             return _error("'sender' must not be empty", 400, field="sender")
+        too_long = message_too_long(data.message)
+        if too_long is not None:
+            return _error(too_long, 413, field="message")
         metadata = {"input_channel": CHANNEL_NAME, **(data.metadata or {})}
         try:
             turn = await engine.handle(sender, data.message, metadata)
@@ -149,7 +154,8 @@ def rest_blueprint(engine: Any) -> Blueprint:
         include = request.args.get("include_events", "ALL").upper()
         if include not in _INCLUDE_EVENTS:
             return _error(
-                f"'include_events' must be one of {', '.join(_INCLUDE_EVENTS)}, got {include!r}",
+                f"'include_events' must be one of {', '.join(_INCLUDE_EVENTS)}, "
+                f"got {quote_input(include)}",
                 400,
                 field="include_events",
             )
@@ -186,10 +192,13 @@ def _engine_error(exc: Exception, conversation_id: str) -> HTTPResponse:
     """Engine and store failures as JSON: the client learns what, the log learns why."""
     if isinstance(exc, ConversationLockTimeout):
         return _error(
-            f"Conversation '{conversation_id}' is busy with another message; try again", 409
+            f"Conversation {quote_input(conversation_id)} is busy with another message; try again",
+            409,
         )
     if isinstance(exc, ConversationStoreError):
-        logger.error("conversation %s: store error: %s", conversation_id, exc)
+        logger.error("conversation %s: store error: %s", quote_input(conversation_id), exc)
         return _error("The conversation store is unavailable; try again later", 503)
-    logger.exception("conversation %s: the flow engine failed", conversation_id)
-    return _error(f"Could not handle the message for conversation '{conversation_id}'", 500)
+    logger.exception("conversation %s: the flow engine failed", quote_input(conversation_id))
+    return _error(
+        f"Could not handle the message for conversation {quote_input(conversation_id)}", 500
+    )

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from sanic import Blueprint, HTTPResponse, Request
 
 from action_server.channels import rtvi_models as wire
+from action_server.channels.limits import message_too_long
 from action_server.channels.rest import json_response
 from action_server.channels.rtvi_frames import FrameError, decode_frame, encode_message
 from action_server.constants import RASA_PROTOCOL_VERSION
@@ -51,6 +52,12 @@ from action_server.interfaces import (
     ActionExecutionRejection,
     ActionMissingDomainException,
     ActionNotFoundException,
+)
+from action_server.interfaces.caller_input import (
+    JsonInputError,
+    decode_json,
+    quote_input,
+    show_input,
 )
 from action_server.stores.locks import ConversationLockTimeout
 from action_server.stores.store import ConversationState, ConversationStoreError
@@ -186,7 +193,9 @@ class RtviDispatcher:
                 run = _model(wire.ActionRun, message.data, "data")
                 result = await self.run(run.service, run.action, run.values(), conversation_id)
                 return RtviReply([wire.action_response(message_id, result)])
-            return RtviReply([wire.error_response(message_id, f"Unsupported type {kind}")])
+            return RtviReply(
+                [wire.error_response(message_id, f"Unsupported type {show_input(str(kind))}")]
+            )
         except RtviActionError as exc:
             return RtviReply([wire.error_response(message_id, str(exc))])
 
@@ -196,6 +205,9 @@ class RtviDispatcher:
         """A user turn through the flow engine: the transcription, then the bot's output."""
         if self.engine is None:
             raise RtviActionError("there is no flow engine to send text to")
+        too_long = message_too_long(text, "text")
+        if too_long is not None:
+            raise RtviActionError(too_long)
         metadata: dict[str, Any] = {"input_channel": INPUT_CHANNEL}
         if extra:
             metadata[INPUT_CHANNEL] = extra
@@ -215,7 +227,7 @@ class RtviDispatcher:
             args = _validate(builtin.arguments, values, f"{service}:{action}")
             return await self._guard(builtin.handler(conversation_id, args), action)
         if service != ACTIONS_SERVICE or action not in self.executor.action_objects:
-            raise RtviActionError(f"Action {service}:{action} not registered")
+            raise RtviActionError(f"Action {show_input(f'{service}:{action}')} not registered")
         registered = self.executor.action_objects[action]
         try:
             specs = arguments_of(registered)
@@ -274,6 +286,9 @@ class RtviDispatcher:
 
     async def _send_text(self, conversation_id: str, args: dict[str, Any]) -> list[dict[str, Any]]:
         assert self.engine is not None
+        too_long = message_too_long(args["text"], "text")
+        if too_long is not None:
+            raise RtviActionError(too_long)
         result = await self.engine.handle(
             conversation_id, args["text"], {"input_channel": INPUT_CHANNEL}
         )
@@ -302,7 +317,8 @@ def _parse(data: Any) -> wire.RtviMessage:
         raise wire.RtviMessageError("an RTVI message must be a JSON object")
     if data.get("label") != wire.LABEL:
         raise wire.RtviMessageError(
-            f"not an RTVI message: 'label' must be '{wire.LABEL}', got {data.get('label')!r}"
+            f"not an RTVI message: 'label' must be '{wire.LABEL}', "
+            f"got {quote_input(data.get('label'))}"
         )
     try:
         return wire.RtviMessage.model_validate(data)
@@ -337,7 +353,9 @@ def _arguments_object(d: Any) -> dict[str, Any]:
     if d is None:
         return {}
     if not isinstance(d, dict):
-        raise RtviActionError(f"Invalid message: data.d must be an object of arguments, got {d!r}")
+        raise RtviActionError(
+            f"Invalid message: data.d must be an object of arguments, got {quote_input(d)}"
+        )
     return d
 
 
@@ -383,8 +401,8 @@ def rtvi_blueprint(dispatcher: RtviDispatcher) -> Blueprint:
         body: Any = {}
         if request.body:
             try:
-                body = orjson.loads(request.body)
-            except orjson.JSONDecodeError as exc:
+                body = decode_json(request.body)
+            except JsonInputError as exc:
                 return json_response({"error": f"the body is not valid JSON: {exc}"}, 400)
         conversation_id = body.get("conversation_id") if isinstance(body, dict) else None
         if conversation_id is not None and not isinstance(conversation_id, str):
@@ -399,8 +417,8 @@ def rtvi_blueprint(dispatcher: RtviDispatcher) -> Blueprint:
 
     async def http_action(request: Request) -> HTTPResponse:
         try:
-            body = orjson.loads(request.body or b"")
-        except orjson.JSONDecodeError as exc:
+            body = decode_json(request.body or b"")
+        except JsonInputError as exc:
             return json_response({"error": f"the body is not valid JSON: {exc}"}, 400)
         if not isinstance(body, dict):
             return json_response({"error": "the body must be a JSON object with 'actions'"}, 400)
@@ -448,8 +466,8 @@ def _decode(raw: bytes | str) -> Any:
             return _SKIP
         raw = frame.data or ""
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        return decode_json(raw)
+    except JsonInputError as exc:
         raise ValueError(f"message is not valid JSON: {exc}") from None
 
 

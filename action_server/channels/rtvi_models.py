@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from action_server.interfaces.caller_input import INPUT_QUOTE_LIMIT
+
 __all__ = [
     "LABEL",
     "PROTOCOL_VERSION",
@@ -81,6 +83,8 @@ def format_validation_error(exc: ValidationError, prefix: str) -> str:
     where = ".".join(str(p) for p in error["loc"]) or prefix
     if prefix and where != prefix:
         where = f"{prefix}.{where}"
+    if len(where) > INPUT_QUOTE_LIMIT:  # keys of a client's object can be arbitrarily long
+        where = where[:INPUT_QUOTE_LIMIT] + "..."
     return f"{where}: {error['msg']}"
 
 

@@ -33,6 +33,7 @@ import orjson
 from pydantic import ValidationError
 from sanic import Blueprint, HTTPResponse, Request
 
+from action_server.channels.limits import message_too_long
 from action_server.channels.rest import json_response
 from action_server.channels.voice_models import (
     PASSTHROUGH_ACTIONS,
@@ -47,6 +48,7 @@ from action_server.channels.voice_models import (
     parse_event,
 )
 from action_server.config.endpoints import VoiceConfig
+from action_server.interfaces.caller_input import JsonInputError, decode_json
 from action_server.stores.locks import ConversationLockTimeout
 from action_server.stores.store import ConversationStoreError
 
@@ -341,6 +343,9 @@ class VoiceChannel:
         return self._answer(event, result)
 
     async def _user_input(self, event: Any, text: str, extra: dict[str, Any]) -> _Answer:
+        too_long = message_too_long(text, "text")
+        if too_long is not None:
+            raise VoiceEventError(f"event '{event.type}': {too_long}")
         metadata = {
             "input_channel": INPUT_CHANNEL,
             METADATA_KEY: {"session": event.session.model_dump(exclude_none=True), **extra},
@@ -522,8 +527,8 @@ def _decode(raw: bytes | str | None, what: str = "the body") -> Any:
     if not raw:
         raise VoiceEventError(f"{what} is empty: send one JSON event")
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        return decode_json(raw)
+    except JsonInputError as exc:
         raise VoiceEventError(f"{what} is not valid JSON: {exc}") from None
 
 

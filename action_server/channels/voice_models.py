@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from action_server.interfaces.caller_input import quote_input, show_input
+
 __all__ = [
     "EVENT_TYPES",
     "PASSTHROUGH_ACTIONS",
@@ -163,7 +165,9 @@ def parse_event(data: Any) -> Any:
     if kind not in EVENT_TYPES:
         session = data.get("session")
         session_id = session.get("id") if isinstance(session, dict) else None
-        return IgnoredEvent(str(kind), session_id if isinstance(session_id, str) else None)
+        # Quoted short: it is logged; and str() of an object 1,000 levels deep would raise.
+        name = show_input(kind) if isinstance(kind, str) else quote_input(kind)
+        return IgnoredEvent(name, session_id if isinstance(session_id, str) else None)
     if "session" not in data:
         raise VoiceEventError(f"event '{kind}' has no 'session'")
     try:
@@ -177,7 +181,7 @@ def _first_error(exc: ValidationError) -> str:
     # The discriminator adds the type name to the location; it is already in our prefix.
     location = [str(p) for p in error["loc"] if p not in EVENT_TYPES]
     where = ".".join(location) or "event"
-    return f"'{where}': {error['msg']}"
+    return f"{quote_input(where)}: {error['msg']}"
 
 
 def _json_kind(value: Any) -> str:

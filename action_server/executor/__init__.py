@@ -49,6 +49,7 @@ from action_server.interfaces import (
     ActionNotFoundException,
     Tracker,
 )
+from action_server.interfaces.caller_input import quote_input
 from action_server.interfaces.dispatcher import CollectingDispatcher
 
 __all__ = [
@@ -68,6 +69,7 @@ DEFAULT_MAX_THREADS = 32
 # We speak the action server protocol of Rasa 3.x (domain digest, 449 re-send).
 COMPATIBLE_RASA_MAJOR = 3
 # Bounds the memory a client can make us spend by sending ever new version strings.
+_MAX_VERSION_CHARS = 100
 _MAX_REMEMBERED_VERSIONS = 256
 
 Discoverer = Callable[[LoadedActions], Iterable[Action]]
@@ -500,8 +502,8 @@ class ActionExecutor:
             if inspect.isawaitable(result):
                 result = await result
             return result
-        except ActionExecutionRejection:
-            raise
+        except (ActionExecutionRejection, InvalidActionCall):
+            raise  # InvalidActionCall: the caller's data (tracker.events) failed to decode
         except (Exception, SystemExit) as error:
             raise ActionFailed(action_name, error, sender_id=tracker.sender_id) from error
 
@@ -552,18 +554,20 @@ class ActionExecutor:
 
     def _warn_on_incompatible_version(self, version: Any) -> None:
         """Warn once per distinct incompatible Rasa version; never reject a call."""
-        key = version if isinstance(version, str) or version is None else repr(version)[:64]
-        if key in self._seen_versions:
+        key = version if isinstance(version, str) or version is None else quote_input(version)
+        key = key if key is None else key[:_MAX_VERSION_CHARS]
+        # Once full, stop warning rather than warn on every call: distinct bad versions can
+        # neither flood the log nor grow memory.
+        if key in self._seen_versions or len(self._seen_versions) >= _MAX_REMEMBERED_VERSIONS:
             return
-        if len(self._seen_versions) < _MAX_REMEMBERED_VERSIONS:
-            self._seen_versions.add(key)
+        self._seen_versions.add(key)
         # Hand-written calls (curl, tests) often send no version: not a warning.
         if key is None or is_compatible_rasa_version(key):
             return
         logger.warning(
             "Rasa version %s may not be compatible with this action server, which "
             "implements the action server protocol of Rasa %d.x (rasa-sdk %d.x).",
-            key,
+            quote_input(key),
             COMPATIBLE_RASA_MAJOR,
             COMPATIBLE_RASA_MAJOR,
         )

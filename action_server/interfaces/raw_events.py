@@ -9,9 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+from action_server.exceptions import InvalidActionCall
+from action_server.interfaces.caller_input import JsonInputError, decode_json
 
-__all__ = ["RawEvents"]
+__all__ = ["RawEvents", "events_problem"]
+
+
+def events_problem(events: Any) -> str | None:
+    """What is wrong with a decoded `tracker.events` value (a caller's error), or None.
+
+    Actions, forms and the tracker helpers index every event as an object; a number in the
+    list would crash library code and read as the action's fault (a 500) instead of the
+    caller's (a 400).
+    """
+    if events is None:
+        return None
+    if not isinstance(events, list):
+        return "Field 'tracker.events' must be an array"
+    for index, event in enumerate(events):
+        if type(event) is not dict:
+            return f"Field 'tracker.events[{index}]' must be an object"
+    return None
 
 
 class RawEvents:
@@ -31,8 +49,18 @@ class RawEvents:
         return len(self._json)
 
     def decode(self) -> list[dict[str, Any]]:
-        """Parse the events; a JSON `null` gives an empty list, like a missing `events` key."""
-        events = orjson.loads(self._json)
+        """Parse the events; a JSON `null` gives an empty list, like a missing `events` key.
+
+        Raises `InvalidActionCall` (HTTP 400) when the events are not valid JSON or not a list
+        of objects: the server checks them only here, when an action first reads them.
+        """
+        try:
+            events = decode_json(self._json)
+        except JsonInputError as exc:
+            raise InvalidActionCall("", f"Field 'tracker.events' is not valid JSON: {exc}") from None
+        problem = events_problem(events)
+        if problem is not None:
+            raise InvalidActionCall("", problem)
         return [] if events is None else events
 
     def __repr__(self) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-import orjson
 
-from action_server.interfaces.raw_events import RawEvents
+from action_server.interfaces.caller_input import JsonInputError, decode_json
+from action_server.interfaces.raw_events import RawEvents, events_problem
 
 __all__ = ["WireError", "decode_action_call", "parse_action_call"]
 
@@ -59,6 +59,9 @@ def _check_tracker_fields(tracker: dict[str, Any]) -> None:
         value = tracker.get(name)
         if value is not None and not isinstance(value, expected):
             raise WireError(f"Field 'tracker.{name}' must be {what}, got {_json_type(value)}")
+    problem = events_problem(tracker.get("events"))
+    if problem is not None:
+        raise WireError(problem)
 
 
 def parse_action_call(body: bytes) -> dict[str, Any]:
@@ -68,9 +71,9 @@ def parse_action_call(body: bytes) -> dict[str, Any]:
             "Empty request body: expected a JSON object with 'next_action' and 'tracker'"
         )
     try:
-        call = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        # orjson's message gives line/column only; the body itself is never echoed.
+        call = decode_json(body)
+    except JsonInputError as exc:
+        # The message names the problem and its position; the body itself is never echoed.
         raise WireError(f"Malformed JSON in request body: {exc}") from None
     if not isinstance(call, dict):
         raise WireError(f"Request body must be a JSON object, got {_json_type(call)}")
@@ -152,9 +155,15 @@ def decode_action_call(body: bytes) -> dict[str, Any]:
     if not body or not body.strip():
         return parse_action_call(body)
     try:
-        head = _HEAD_DECODER.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _decode_fast(body)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        # Malformed JSON, a number beyond a double, invalid UTF-8 in a value, deep nesting:
+        # the full parser words the problem.
         return parse_action_call(body)
+
+
+def _decode_fast(body: bytes) -> dict[str, Any]:
+    head = _HEAD_DECODER.decode(body)
     raw_tracker = head.tracker
     raw_sender = raw_tracker.get("sender_id")
     if not isinstance(head.next_action, str) or raw_sender is None or bytes(raw_sender) == b"null":

@@ -17,10 +17,10 @@ before advancing the dialogue stack; the default source understands, without any
 
 from __future__ import annotations
 
-import json
 import re
 
 from action_server.flows.model import FlowProject
+from action_server.interfaces.caller_input import JsonInputError, decode_json, quote_input
 from action_server.stores.store import ConversationState
 from action_server.understanding.commands import (
     CancelFlow,
@@ -35,9 +35,12 @@ from action_server.understanding.commands import (
 __all__ = ["DefaultCommandSource", "PayloadError", "parse_payload"]
 
 
-_CALL = re.compile(r"^/(SetSlots|StartFlow|CancelFlow)\s*(?:\((.*)\))?\s*$", re.DOTALL)
-_INTENT = re.compile(r"^/([A-Za-z_][\w\-.]*)\s*(\{.*\})?\s*$", re.DOTALL)
-_NAME = re.compile(r"^[A-Za-z_][\w\-.]*$")
+# Payloads are parsed by hand in one left-to-right pass: a regular expression with two `\s*`
+# around an optional group backtracks quadratically on "/greet" + 40,000 spaces + "x", and the
+# parser runs on the event loop. The only patterns left are a single character-class run,
+# matched from a fixed position, which is linear.
+_COMMANDS = ("SetSlots", "StartFlow", "CancelFlow")
+_NAME_RUN = re.compile(r"[A-Za-z_][\w\-.]*")
 
 
 class PayloadError(ValueError):
@@ -63,7 +66,7 @@ def _split_arguments(text: str, payload: str) -> list[str]:
         else:
             current.append(char)
     if quote:
-        raise PayloadError(f"unterminated {quote} quote in {payload!r}")
+        raise PayloadError(f"unterminated {quote} quote in {quote_input(payload)}")
     parts.append("".join(current))
     return [part.strip() for part in parts if part.strip()]
 
@@ -79,51 +82,65 @@ def _parse_set_slots(arguments: str, payload: str) -> list[Command]:
     for part in _split_arguments(arguments, payload):
         name, sep, value = part.partition("=")
         name = name.strip()
-        if not sep or not _NAME.match(name):
-            raise PayloadError(f"expected slot=value, got {part!r} in {payload!r}")
+        if not sep or not _is_name(name):
+            raise PayloadError(
+                f"expected slot=value, got {quote_input(part)} in {quote_input(payload)}"
+            )
         commands.append(SetSlot(name, _unquote(value.strip())))
     if not commands:
-        raise PayloadError(f"no slot=value pairs in {payload!r}")
+        raise PayloadError(f"no slot=value pairs in {quote_input(payload)}")
     return commands
 
 
 def _parse_start_flow(arguments: str, payload: str) -> list[Command]:
     parts = _split_arguments(arguments, payload)
     if len(parts) != 1:
-        raise PayloadError(f"expected one flow id in {payload!r}")
+        raise PayloadError(f"expected one flow id in {quote_input(payload)}")
     name, sep, value = parts[0].partition("=")
     flow_id = _unquote(value.strip() if sep else name.strip())
     if not flow_id:
-        raise PayloadError(f"expected one flow id in {payload!r}")
+        raise PayloadError(f"expected one flow id in {quote_input(payload)}")
     return [StartFlow(flow_id)]
+
+
+def _is_name(text: str) -> bool:
+    found = _NAME_RUN.match(text)
+    return found is not None and found.end() == len(text)
 
 
 def parse_payload(text: str, project: FlowProject) -> list[Command] | None:
     """Commands for a ``/...`` payload; None when ``text`` is not a payload at all.
 
-    Raises PayloadError for a payload that looks like a command but does not parse.
+    Raises PayloadError for a payload that looks like a command but does not parse. Runs in
+    time linear in ``len(text)`` (see ``_NAME_RUN``).
     """
     text = text.strip()
     if not text.startswith("/"):
         return None
-    call = _CALL.match(text)
-    if call:
-        name, arguments = call.group(1), call.group(2) or ""
+    found = _NAME_RUN.match(text, 1)
+    if found is None:
+        return None
+    name = found.group()
+    # `text` is stripped, so a closing bracket can only be its last character.
+    rest = text[found.end() :].lstrip()
+    if name in _COMMANDS:
+        if rest and not rest.startswith("("):
+            return None  # "/SetSlots now" is text, as with any unknown word after a name
+        if rest and not rest.endswith(")"):
+            raise PayloadError(f"missing closing ')' in {quote_input(text)}")
+        arguments = rest[1:-1]
         if name == "CancelFlow":
             if arguments.strip():
-                raise PayloadError(f"/CancelFlow takes no arguments, got {text!r}")
+                raise PayloadError(f"/CancelFlow takes no arguments, got {quote_input(text)}")
             return [CancelFlow()]
         if name == "SetSlots":
             return _parse_set_slots(arguments, text)
         return _parse_start_flow(arguments, text)
-    if text.split("(", 1)[0] in ("/SetSlots", "/StartFlow", "/CancelFlow"):
-        raise PayloadError(f"missing closing ')' in {text!r}")
     if text == "/restart":
         return [Restart()]
-    intent = _INTENT.match(text)
-    if not intent:
+    if rest and not (rest.startswith("{") and rest.endswith("}")):
         return None
-    return _intent_commands(intent.group(1), intent.group(2), text, project)
+    return _intent_commands(name, rest or None, text, project)
 
 
 def _intent_commands(
@@ -132,11 +149,13 @@ def _intent_commands(
     commands: list[Command] = []
     if entities_json:
         try:
-            entities = json.loads(entities_json)
-        except json.JSONDecodeError as exc:
-            raise PayloadError(f"entities in {payload!r} are not valid JSON: {exc.msg}") from None
+            entities = decode_json(entities_json)
+        except JsonInputError as exc:
+            raise PayloadError(
+                f"entities in {quote_input(payload)} are not valid JSON: {exc}"
+            ) from None
         if not isinstance(entities, dict):
-            raise PayloadError(f"entities in {payload!r} must be a JSON object")
+            raise PayloadError(f"entities in {quote_input(payload)} must be a JSON object")
         commands.extend(
             SetSlot(name, value) for name, value in entities.items() if name in project.domain.slots
         )

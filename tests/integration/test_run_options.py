@@ -71,8 +71,8 @@ def test_quiet_logs_each_incompatible_rasa_version_once_and_nothing_below_warnin
         assert response.status_code == 200
 
     output = server.output
-    assert output.count("Rasa version 2.8.1 may not be compatible") == 1
-    assert output.count("Rasa version 4.0.0 may not be compatible") == 1
+    assert output.count("Rasa version '2.8.1' may not be compatible") == 1
+    assert output.count("Rasa version '4.0.0' may not be compatible") == 1
     assert "Rasa version 3.6.2" not in output
     assert log_lines(server, "INFO") == []
     assert STARTUP_LINE.format(port=server.port) not in output
