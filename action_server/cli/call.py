@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from action_server.config.safe_yaml import safe_load
 from action_server.executor.arguments import (
     ArgumentError,
     ArgumentSpec,
@@ -98,7 +99,7 @@ def _read_structured(path: str, what: str) -> Any:
     except OSError as exc:
         raise _UsageError(f"cannot read {what} file {path}: {exc.strerror}") from None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError as exc:
         raise _UsageError(f"{what} file {path} is not valid JSON/YAML: {exc}") from None
 

@@ -14,7 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from action_server.config.model_groups import ModelGroupConfig
+from action_server.config.secrets import remember_secret
 from action_server.config.yaml_lines import YamlDocument, YamlSyntaxError, load_yaml_document
+from action_server.interfaces.caller_input import quote_input
 
 __all__ = [
     "ActionEndpointConfig",
@@ -141,7 +143,8 @@ def _describe_error(document: YamlDocument, err: Any) -> str:
     got = err.get("input")
     secret = any(word in field for word in ("password", "token", "api_key"))
     plain = not (secret or got is None or isinstance(got, dict | list))
-    shown = f" (got {got!r})" if plain else ""
+    value = quote_input(got) if isinstance(got, str) else repr(got)
+    shown = f" (got {value})" if plain else ""
     return f"{where}: {field}: {err['msg']}{shown}"
 
 
@@ -195,5 +198,20 @@ def load_endpoints(path: str | os.PathLike[str] | None) -> EndpointsConfig:
         problems = "\n".join(_describe_error(document, err) for err in exc.errors())
         raise ConfigError(problems) from exc
     _warn_unknown_keys(document, config)
+    _remember_secrets(config)
     config.source = str(file)
     return config
+
+
+def _remember_secrets(config: EndpointsConfig) -> None:
+    """Tokens and passwords never appear in a log line (see ``config/secrets.py``)."""
+    endpoint, store = config.action_endpoint, config.tracker_store
+    values = [
+        endpoint and endpoint.token,
+        endpoint and endpoint.basic_auth and endpoint.basic_auth.password,
+        store and store.password,
+        *(model.api_key for group in config.model_groups for model in group.models),
+    ]
+    for value in values:
+        if isinstance(value, str):
+            remember_secret(value)

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from action_server.config.safe_yaml import composed
 from action_server.config.yaml_errors import describe_yaml_error
 
 __all__ = ["YamlDocument", "YamlSyntaxError", "load_yaml_document"]
@@ -56,13 +57,13 @@ def _walk(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
 
 
 def load_yaml_document(text: str, filename: str) -> YamlDocument:
-    """Parse one YAML document with the safe loader; syntax errors name file, line and column."""
-    loader = yaml.SafeLoader(text)
+    """Parse one YAML document with the bounded safe loader (``safe_yaml.py``); syntax errors
+    and broken bounds name file, line and column."""
     try:
         # Compose once and build the data from the same node tree: one parse gives both the
         # values and the line of every key.
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        with composed(text) as (loader, node):
+            data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         problem = describe_yaml_error(exc, text)
         raise YamlSyntaxError(
@@ -70,8 +71,6 @@ def load_yaml_document(text: str, filename: str) -> YamlDocument:
         ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"{filename}: invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
     lines: dict[Path, int] = {}
     if node is not None:
         _walk(node, (), lines)

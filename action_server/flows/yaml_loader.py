@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from action_server.config.safe_yaml import BoundedSafeLoader, composed
 from action_server.config.yaml_errors import describe_yaml_error
 from action_server.flows.model import SourceRef
 
@@ -97,7 +98,7 @@ class YamlNode:
         return SourceRef(self.source.file, self.source.line, self.source.column + shift + offset)
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+class _Yaml12Loader(BoundedSafeLoader):
     """SafeLoader with YAML 1.2 core-schema scalars."""
 
 
@@ -160,21 +161,21 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, file: str) -> YamlNode:
 
 
 def load_yaml(text: str, file: str, *, yaml12: bool = False) -> YamlNode | None:
-    """Parse one YAML document; None for an empty document. Raises YamlSyntaxError."""
-    loader = _Yaml12Loader(text) if yaml12 else yaml.SafeLoader(text)
+    """Parse one YAML document; None for an empty document. Raises YamlSyntaxError.
+
+    The loader is the bounded one (``config/safe_yaml.py``): aliases, depth and control
+    characters are checked before anything walks the tree.
+    """
+    loader_class = _Yaml12Loader if yaml12 else BoundedSafeLoader
     try:
-        root = loader.get_single_node()
-        if root is None:
-            return None
-        return _convert(loader, root, file)
+        with composed(text, loader_class) as (loader, root):
+            return None if root is None else _convert(loader, root, file)
     except yaml.MarkedYAMLError as exc:
         problem = describe_yaml_error(exc, text)
         where = SourceRef(file, problem.line, problem.column)
         raise YamlSyntaxError(f"invalid YAML: {problem.message}", where) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"invalid YAML: {exc}", SourceRef(file, 1, 1)) from None
-    finally:
-        loader.dispose()
 
 
 def load_yaml_file(path: str | Path, *, yaml12: bool = False) -> YamlNode | None:

@@ -57,7 +57,9 @@ class RawEvents:
         try:
             events = decode_json(self._json)
         except JsonInputError as exc:
-            raise InvalidActionCall("", f"Field 'tracker.events' is not valid JSON: {exc}") from None
+            raise InvalidActionCall(
+                "", f"Field 'tracker.events' is not valid JSON: {exc}"
+            ) from None
         problem = events_problem(events)
         if problem is not None:
             raise InvalidActionCall("", problem)

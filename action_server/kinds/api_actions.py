@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -43,6 +43,7 @@ from action_server.kinds.netguard import NetworkPolicy
 from action_server.kinds.templating import (
     Secrets,
     TemplateError,
+    encode_path_segment,
     env_names,
     placeholder_names,
     redact,
@@ -177,6 +178,17 @@ def lookup_path(document: Any, path: str) -> Any:
     return current
 
 
+def _check_dot_segments(template: str, path: str) -> None:
+    """Arguments that are empty can still leave a ``.``/``..`` segment (``/a/$x.$y``): refuse
+    one the template did not write itself, since the HTTP client would resolve it."""
+    written = set(template.split("/"))
+    for segment in path.split("/"):
+        if segment in (".", "..") and segment not in written:
+            raise TemplateError(
+                f"the arguments make the path {path!r} contain a {segment!r} segment"
+            )
+
+
 class ApiAction(ArgumentAction):
     """Runs one configured HTTP call; an ordinary ``Action`` for the webhook and flows."""
 
@@ -195,7 +207,8 @@ class ApiAction(ArgumentAction):
         """Fill the placeholders; path values are URL-encoded, lone body placeholders keep type."""
         config = self.config
         base = render_string(config.base_url, {}, secrets).rstrip("/")
-        path = render_string(config.path, args, secrets, encode=lambda v: quote(v, safe=""))
+        path = render_string(config.path, args, secrets, encode=encode_path_segment)
+        _check_dot_segments(config.path, path)
         if path and not path.startswith("/"):
             path = "/" + path
         headers = {k: render_string(v, args, secrets) for k, v in config.headers.items()}

@@ -121,6 +121,14 @@ async def _follow(
                     method, body = "GET", None
                     headers.pop("content-type", None)
                 if not _same_origin(url, target):
+                    if body is not None:
+                        # A 307/308 re-sends the body, which may hold ${SECRET} values meant
+                        # for the first host only: refuse rather than forward it.
+                        raise ApiCallError(
+                            f"{request.method} {request.url} was redirected to another origin "
+                            f"({target.scheme}://{target.netloc.decode('ascii', 'replace')}); "
+                            "the request body is not sent there"
+                        )
                     # Configured headers often carry credentials meant for the first host only.
                     headers = {}
                 url = target
@@ -183,5 +191,6 @@ class ApiHttpClient:
         except httpx.HTTPError as exc:
             reason = str(exc) or type(exc).__name__
             raise ApiCallError(f"{described} failed: {reason}") from None
-        except (ValueError, TypeError) as exc:  # e.g. httpx.InvalidURL from a filled-in URL
+        except (httpx.InvalidURL, ValueError, TypeError) as exc:
+            # A filled-in URL can be invalid (a bad port, a character httpx refuses).
             raise ApiCallError(f"{described} failed: invalid request ({exc})") from None

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from action_server.config.secrets import remember_secret
 from action_server.executor.arguments import format_value
 
 __all__ = [
     "Secrets",
+    "encode_path_segment",
     "TemplateError",
     "env_names",
     "placeholder_names",
@@ -48,6 +50,7 @@ class Secrets:
             raise TemplateError(f"environment variable '{name}' is not set")
         if value:
             self.values.add(value)
+            remember_secret(value)  # httpx logs the URL: the log formatter hides it there
         return value
 
 
@@ -101,6 +104,20 @@ def render_string(
         return "$"
 
     return _TOKEN.sub(replace, text)
+
+
+def encode_path_segment(value: str) -> str:
+    """An argument value as URL path text that cannot change which path is requested.
+
+    Every reserved character is percent-encoded (``/`` too), and so is every dot of a value
+    made only of dots: ``.`` and ``..`` would otherwise be resolved by the HTTP client as
+    "this" and "parent" directory (``/items/$p/detail`` with ``p=".."`` -> ``/detail``).
+    ``%2E`` is the same character to the server, but it is never a dot segment to a client.
+    """
+    encoded = quote(value, safe="")
+    if encoded and encoded.strip(".") == "":
+        return "%2E" * len(encoded)
+    return encoded
 
 
 def render_value(value: Any, args: Mapping[str, Any], secrets: Secrets) -> Any:

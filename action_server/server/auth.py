@@ -20,8 +20,10 @@ class TokenAuth:
         self._token = token.encode("utf-8")
 
     def is_authorized(self, request: Request) -> bool:
+        # surrogatepass: a header byte that is not UTF-8 arrives as a lone surrogate, which a
+        # plain encode() would turn into a 500; this way it is just a token that does not match.
         return any(
-            hmac.compare_digest(candidate.encode("utf-8"), self._token)
+            hmac.compare_digest(candidate.encode("utf-8", "surrogatepass"), self._token)
             for candidate in self._candidates(request)
         )
 

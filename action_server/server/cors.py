@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sanic import HTTPResponse, Request
 from sanic.response import BaseHTTPResponse
 
+from action_server.interfaces.caller_input import quote_input
 from action_server.server.responses import json_error
 
 __all__ = ["CorsPolicy"]
@@ -14,6 +16,12 @@ __all__ = ["CorsPolicy"]
 _ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _DEFAULT_ALLOW_HEADERS = "Authorization, Content-Type, Content-Encoding"
 _MAX_AGE = "600"
+# Header names as RFC 9110 tokens, comma-separated: anything else (non-ASCII, a CR/LF, a lone
+# surrogate from undecodable bytes) is not echoed back, since it cannot be encoded safely.
+_HEADER_LIST = re.compile(
+    r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*"
+)
+_MAX_REQUESTED_HEADERS = 1000
 
 
 class CorsPolicy:
@@ -46,9 +54,13 @@ class CorsPolicy:
         allowed = self.allowed_origin(origin)
         if allowed is None:
             return json_error(
-                f"Origin '{origin}' is not allowed by the CORS policy", 403, {"Vary": "Origin"}
+                f"Origin {quote_input(origin)} is not allowed by the CORS policy",
+                403,
+                {"Vary": "Origin"},
             )
-        requested = request.headers.get("access-control-request-headers")
+        requested = request.headers.get("access-control-request-headers", "").strip()
+        if len(requested) > _MAX_REQUESTED_HEADERS or not _HEADER_LIST.fullmatch(requested):
+            requested = ""
         return HTTPResponse(
             status=204,
             headers={
