@@ -130,6 +130,7 @@ def _settings_from_args(args: argparse.Namespace) -> ServerSettings:
         auth_token=args.auth_token or os.environ.get(AUTH_TOKEN_ENV) or None,
         action_timeout=args.action_timeout,
         max_body_size=args.max_body_size,
+        websocket_max_size=args.websocket_max_size,
         log_level=args.log_level,
         log_file=args.log_file,
         app_hooks=tuple(args.app_hooks),

@@ -14,6 +14,7 @@ from action_server.server.settings import (
     AUTH_TOKEN_ENV,
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_PORT,
+    DEFAULT_WEBSOCKET_MAX_SIZE,
 )
 
 __all__ = [
@@ -226,6 +227,14 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_BODY_SIZE,
         metavar="SIZE",
         help="largest request body, before and after decompression (default 100MB)",
+    )
+    parser.add_argument(
+        "--websocket-max-size",
+        type=parse_size,
+        default=DEFAULT_WEBSOCKET_MAX_SIZE,
+        metavar="SIZE",
+        help="largest WebSocket message (voice, RTVI); a larger one closes the socket with "
+        "code 1009 (default 1MiB)",
     )
     parser.add_argument(
         "--app-hook",

@@ -13,7 +13,14 @@ from typing import Any
 
 import orjson
 
-__all__ = ["INPUT_QUOTE_LIMIT", "JsonInputError", "decode_json", "json_problem", "quote_input"]
+__all__ = [
+    "INPUT_QUOTE_LIMIT",
+    "JsonInputError",
+    "decode_json",
+    "json_problem",
+    "quote_input",
+    "show_input",
+]
 
 # The most characters of a caller's value that an error message or a log line repeats.
 INPUT_QUOTE_LIMIT = 100
@@ -51,6 +58,11 @@ def quote_input(value: Any, limit: int = INPUT_QUOTE_LIMIT) -> str:
     if len(text) <= limit:
         return repr(text)
     return f"{text[:limit]!r}...({len(text)} chars)"
+
+
+def show_input(text: str, limit: int = INPUT_QUOTE_LIMIT) -> str:
+    """``text`` as is when it is short and printable (a name), else ``quote_input(text)``."""
+    return text if len(text) <= limit and text.isprintable() else quote_input(text, limit)
 
 
 def _compact(value: Any) -> str:

@@ -54,6 +54,7 @@ def create_app(
     """Build the app around `executor` (an `ActionExecutor`); mount `blueprints` as given."""
     config = Config()
     config.REQUEST_MAX_SIZE = settings.max_body_size
+    config.WEBSOCKET_MAX_SIZE = settings.websocket_max_size
     config.FALLBACK_ERROR_FORMAT = "json"
     config.ACCESS_LOG = settings.log_level == "DEBUG"
     config.NOISY_EXCEPTIONS = False

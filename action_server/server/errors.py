@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sanic import HTTPResponse, Request
-from sanic.exceptions import PayloadTooLarge, SanicException
+from sanic.exceptions import PayloadTooLarge, RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
 
 from action_server.exceptions import ActionFailed, ActionTimeout, InvalidActionCall
@@ -102,6 +102,11 @@ class JsonErrorHandler(ErrorHandler):
         self.max_body_size = max_body_size
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        if isinstance(exception, RequestCancelled):
+            # The client closed its side mid-request (or before sending one): nobody is left
+            # to answer and nothing is wrong with the server.
+            logger.debug("Client closed the connection on %s", _where(request))
+            return json_error("Request cancelled by the client", 499)
         if isinstance(exception, SanicException):
             status = exception.status_code or 500
             headers = {k: str(v) for k, v in (exception.headers or {}).items()}
@@ -120,9 +125,12 @@ class JsonErrorHandler(ErrorHandler):
 
     @staticmethod
     def _log_unexpected(request: Request | None, exception: BaseException) -> None:
-        where = f"{request.method} {request.path}" if request is not None else "unknown request"
         logger.error(
             "Unhandled error on %s",
-            where,
+            _where(request),
             exc_info=(type(exception), exception, exception.__traceback__),
         )
+
+
+def _where(request: Request | None) -> str:
+    return f"{request.method} {request.path}" if request is not None else "unknown request"

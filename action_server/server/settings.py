@@ -26,6 +26,8 @@ __all__ = [
 
 DEFAULT_PORT = 5055
 DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
+# The largest WebSocket message (voice, RTVI); a larger one closes the socket with code 1009.
+DEFAULT_WEBSOCKET_MAX_SIZE = 1024 * 1024
 AUTH_TOKEN_ENV = "ACTION_SERVER_AUTH_TOKEN"
 WORKERS_ENV = "ACTION_SERVER_SANIC_WORKERS"
 HOST_ENV = "SANIC_HOST"
@@ -67,6 +69,7 @@ class ServerSettings:
     auth_token: str | None = None
     action_timeout: float | None = None
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    websocket_max_size: int = DEFAULT_WEBSOCKET_MAX_SIZE
     log_level: str = "INFO"
     log_file: str | None = None
     # Seconds an idle keep-alive connection stays open (rasa-sdk's default, 120).
@@ -91,6 +94,10 @@ class ServerSettings:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.max_body_size < 1:
             raise ValueError(f"max body size must be > 0 bytes, got {self.max_body_size}")
+        if self.websocket_max_size < 1:
+            raise ValueError(
+                f"WebSocket max size must be > 0 bytes, got {self.websocket_max_size}"
+            )
         if self.action_timeout is not None and not (
             0 < self.action_timeout < float("inf")  # also rejects NaN
         ):
