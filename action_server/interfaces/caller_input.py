@@ -35,10 +35,14 @@ def json_problem(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "JSON is nested too deeply"
     text = str(exc)
-    if "infinity" in text or "out of range" in text:
-        return "a number is too large to represent"
-    if "UTF-8" in text or "surrogate" in text:
-        return f"text is not valid UTF-8 ({text.split(':', 1)[0]})"
+    problem, sep, position = text.partition(": line ")
+    where = f" at line {position}" if sep else ""
+    if "depth limit" in problem or "recursion" in problem.lower():
+        return f"JSON is nested too deeply{where}"
+    if "infinity" in problem or "out of range" in problem:
+        return f"a number is too large to represent{where}"
+    if "UTF-8" in problem or "surrogate" in problem:
+        return f"text is not valid UTF-8 ({problem.split(':', 1)[0]}){where}"
     return text or type(exc).__name__
 
 
