@@ -95,9 +95,7 @@ class ServerSettings:
         if self.max_body_size < 1:
             raise ValueError(f"max body size must be > 0 bytes, got {self.max_body_size}")
         if self.websocket_max_size < 1:
-            raise ValueError(
-                f"WebSocket max size must be > 0 bytes, got {self.websocket_max_size}"
-            )
+            raise ValueError(f"WebSocket max size must be > 0 bytes, got {self.websocket_max_size}")
         if self.action_timeout is not None and not (
             0 < self.action_timeout < float("inf")  # also rejects NaN
         ):

@@ -41,6 +41,7 @@ __all__ = ["DefaultCommandSource", "PayloadError", "parse_payload"]
 # matched from a fixed position, which is linear.
 _COMMANDS = ("SetSlots", "StartFlow", "CancelFlow")
 _NAME_RUN = re.compile(r"[A-Za-z_][\w\-.]*")
+_SEPARATORS = re.compile(r"[,'\"]")
 
 
 class PayloadError(ValueError):
@@ -48,26 +49,27 @@ class PayloadError(ValueError):
 
 
 def _split_arguments(text: str, payload: str) -> list[str]:
-    """Split on commas outside quotes; quotes are kept for ``_unquote``."""
+    """Split on commas outside quotes; quotes are kept for ``_unquote``.
+
+    Only commas and quotes are visited (found by a one-character pattern), so the cost is
+    one scan of ``text`` however long the runs between them are.
+    """
     parts: list[str] = []
-    current: list[str] = []
+    start = 0
     quote: str | None = None
-    for char in text:
+    for found in _SEPARATORS.finditer(text):
+        char = found.group()
         if quote:
-            current.append(char)
             if char == quote:
                 quote = None
-        elif char in "'\"":
-            quote = char
-            current.append(char)
         elif char == ",":
-            parts.append("".join(current))
-            current = []
+            parts.append(text[start : found.start()])
+            start = found.end()
         else:
-            current.append(char)
+            quote = char
     if quote:
         raise PayloadError(f"unterminated {quote} quote in {quote_input(payload)}")
-    parts.append("".join(current))
+    parts.append(text[start:])
     return [part.strip() for part in parts if part.strip()]
 
 
