@@ -15,6 +15,9 @@ from action_server.interfaces.caller_input import JsonInputError, decode_json
 __all__ = ["RawEvents", "events_problem"]
 
 
+_ONLY_OBJECTS = frozenset({dict})
+
+
 def events_problem(events: Any) -> str | None:
     """What is wrong with a decoded `tracker.events` value (a caller's error), or None.
 
@@ -26,6 +29,8 @@ def events_problem(events: Any) -> str | None:
         return None
     if not isinstance(events, list):
         return "Field 'tracker.events' must be an array"
+    if _ONLY_OBJECTS.issuperset(map(type, events)):  # one C-level pass: ~25 ns an event
+        return None
     for index, event in enumerate(events):
         if type(event) is not dict:
             return f"Field 'tracker.events[{index}]' must be an object"
