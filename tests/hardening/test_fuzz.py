@@ -19,6 +19,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from websockets.sync.client import ClientConnection, connect
 
 from action_server.config.safe_yaml import safe_load
 from action_server.config.yaml_lines import YamlSyntaxError, load_yaml_document
@@ -255,7 +256,7 @@ def probe(server_factory: ServerFactory) -> Iterator[Probe]:
     assert time.perf_counter() - started < 2
     probe.client.close()
     assert "Traceback" not in server.output, server.output[-3000:]
-    assert probe.sent >= 4 * 200
+    assert probe.sent >= 5 * 200
     # Not only rejected at the door: every route also answered some inputs normally.
     for path in ("/webhook", "/webhooks/rest/webhook", "/webhooks/voice", "/rtvi/action"):
         assert any(p == path and s < 300 for p, s in probe.statuses), probe.statuses
@@ -283,6 +284,44 @@ def test_fuzz_voice_channel(probe: Probe, body: bytes) -> None:
 @given(body=_bodies(rtvi_bodies))
 def test_fuzz_rtvi_channel(probe: Probe, body: bytes) -> None:
     probe.post("/rtvi/action", body)
+
+
+def _socket_answers(ws: ClientConnection, body: bytes, expected: int) -> list[dict[str, Any]]:
+    """Send one text message; collect what comes back within a short quiet period."""
+    ws.send(body.decode("utf-8", "replace"))
+    answers: list[dict[str, Any]] = []
+    while True:
+        try:
+            raw = ws.recv(timeout=2 if len(answers) < expected else 0.05)
+        except TimeoutError:
+            return answers
+        answers.append(json.loads(raw))
+
+
+@pytest.fixture(scope="module")
+def sockets(probe: Probe) -> Iterator[dict[str, ClientConnection]]:
+    url = probe.server.url.replace("http", "ws")
+    with (
+        connect(f"{url}/webhooks/voice/ws") as voice,
+        connect(f"{url}/rtvi?conversation_id=fuzz") as rtvi,
+    ):
+        yield {"voice": voice, "rtvi": rtvi}
+
+
+@BUDGET
+@given(
+    body=_bodies(voice_events) | _bodies(rtvi_messages), channel=st.sampled_from(["voice", "rtvi"])
+)
+def test_fuzz_websockets_answer_every_message_and_stay_open(
+    probe: Probe, sockets: dict[str, ClientConnection], body: bytes, channel: str
+) -> None:
+    probe.sent += 1
+    # RTVI answers every message; voice answers errors, and events only when there is an action.
+    answers = _socket_answers(sockets[channel], body, expected=1 if channel == "rtvi" else 0)
+    for answer in answers:
+        error = answer.get("error") or (answer.get("data") or {}).get("error")
+        if error is not None:
+            assert "Traceback" not in error and len(error) < MAX_ERROR_BODY, error
 
 
 # --- YAML -------------------------------------------------------------------------------------------
