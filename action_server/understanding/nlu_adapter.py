@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from action_server.config.safe_yaml import safe_load
 from action_server.flows.model import FlowProject
 from action_server.understanding.command_parser import startable_flow_ids
 from action_server.understanding.commands import Command, StartFlow
@@ -144,7 +145,7 @@ def load_nlu_examples(paths: Iterable[str | Path]) -> list[tuple[str, str]]:
     examples: list[tuple[str, str]] = []
     for file in dict.fromkeys(files):
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            data = safe_load(file.read_text(encoding="utf-8"))  # bounded: see safe_yaml.py
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue  # the flows loader reports broken YAML with its position
         if not isinstance(data, dict) or not isinstance(data.get("nlu"), list):
