@@ -129,6 +129,8 @@ def main() -> int:
 
     with ServerProcess([*SERVER_ARGS, "--cors", "https://app.example.com"]) as server:
         latencies: list[float] = []
+        worst_at = [0.0]
+        sent: list[tuple[float, str, int]] = []  # (when, route, body bytes), to name the worst
         stop = threading.Event()
 
         def watch_health() -> None:
@@ -137,6 +139,8 @@ def main() -> int:
                     started = time.perf_counter()
                     client.get("/health").raise_for_status()
                     latencies.append(time.perf_counter() - started)
+                    if latencies[-1] == max(latencies):
+                        worst_at[0] = started
                     time.sleep(0.01)
 
         watcher = threading.Thread(target=watch_health, daemon=True)
@@ -148,6 +152,7 @@ def main() -> int:
             for route, body, headers in bad_inputs(random.Random(args.seed)):
                 if tried >= args.max_inputs or time.perf_counter() - started > args.seconds:
                     break
+                sent.append((time.perf_counter(), route, len(body)))
                 response = client.post(
                     route, content=body, headers={"Content-Type": "application/json", **headers}
                 )
@@ -161,6 +166,8 @@ def main() -> int:
         health_after = httpx.get(server.url + "/health").json()
         tracebacks = server.output.count("Traceback")
     latencies.sort()
+    during = [entry for entry in sent if entry[0] <= worst_at[0]][-1:]
+    print(f"input being answered at the worst /health probe: {during}")
     print(f"bad inputs tried: {tried} in {time.perf_counter() - started:.1f} s")
     print(f"statuses: {dict(sorted(statuses.items()))}")
     print(f"5xx: {server_errors}   tracebacks in the server log: {tracebacks}")
