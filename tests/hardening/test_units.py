@@ -173,3 +173,12 @@ def test_many_aliases_are_bounded_in_count() -> None:
     with pytest.raises(YamlLimitError, match="more than 1000 aliases"):
         safe_load(text)
     assert safe_load("d: &d {k: 1}\ne: {<<: *d, j: 2}\n") == {"d": {"k": 1}, "e": {"k": 1, "j": 2}}
+
+
+@pytest.mark.parametrize("yaml12", [False, True], ids=["yaml-1.1", "yaml-1.2-e2e"])
+def test_a_value_no_constructor_can_build_is_an_error_at_its_line(yaml12: bool) -> None:
+    # int() of more than 4,300 digits raises ValueError inside PyYAML's constructor.
+    with pytest.raises(FlowsYamlError, match=r"^f\.yml:2:4: invalid YAML: cannot read this value"):
+        load_yaml("a: 1\nb: " + "1" * 5000 + "\n", "f.yml", yaml12=yaml12)
+    with pytest.raises(YamlSyntaxError, match=r"^f\.yml:2:4: "):
+        load_yaml_document("a: 1\nb: " + "1" * 5000 + "\n", "f.yml")
