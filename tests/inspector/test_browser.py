@@ -115,9 +115,7 @@ def test_chat_view_books_a_table_by_typing_and_clicking(browser: Any, example: E
     _find(browser, '#chat-diagram[data-flow="collect_contact"] svg .current')
     _send(browser, "Ann")
     _send(browser, "+44 20 7946 0000")  # sent before Ann's answer arrives: the page keeps order
-    _text_in(
-        browser, "#chat-transcript", "Done! A italian table for 4 at 19:30 is booked for Ann."
-    )
+    _text_in(browser, "#chat-transcript", "Done! A italian table for 4 at 19:30 is booked for Ann.")
     image = _find(browser, "#chat-transcript img")
     assert image.get_attribute("src") == "https://example.com/images/table.png"
     _slot_changed(browser, "booking_confirmed", "true")
