@@ -116,7 +116,30 @@ slash_payloads = st.builds(
 )
 messages = st.one_of(st.text(max_size=60), slash_payloads)
 
-action_calls = st.fixed_dictionaries(
+
+def _valid_call(action: str, sender: str, text: str, order_id: Any, events: list[Any]) -> Any:
+    return {
+        "next_action": action,
+        "domain": {},
+        "tracker": {
+            "sender_id": sender,
+            "events": events,
+            "latest_message": {"text": text, "metadata": {"args": {"order_id": order_id}}},
+        },
+    }
+
+
+# Calls that pass the wire checks, so the actions themselves get odd values.
+valid_calls = st.builds(
+    _valid_call,
+    st.sampled_from(["action_lookup_order", "action_who_am_i"]),
+    st.text(min_size=1, max_size=20),
+    messages,
+    st.integers(0, 10**6) | json_values,
+    st.lists(st.just({"event": "slot", "name": "x", "value": 1}), max_size=3) | json_values,
+)
+
+mutated_calls = st.fixed_dictionaries(
     {
         "next_action": mostly(st.sampled_from(ACTIONS)),
         "domain": mostly(st.just({})),
@@ -148,6 +171,8 @@ action_calls = st.fixed_dictionaries(
         "domain_digest": json_values,
     },
 )
+
+action_calls = st.one_of(valid_calls, mutated_calls)
 
 rest_messages = st.fixed_dictionaries(
     {"message": mostly(messages)},
