@@ -44,6 +44,7 @@ from action_server.interfaces import (
 )
 from action_server.interfaces.raw_events import RawEvents
 from action_server.server.errors import ActionError, map_action_exception, unexpected_error
+from action_server.server.wire import DomainCache
 from action_server.tracing.utils import (
     TracerProvider,
     get_tracer_and_context,
@@ -82,6 +83,9 @@ _TYPED_ERRORS = (
 _CHUNK_FIELDS = ("text", "image", "custom", "attachment", "buttons", "elements")
 _STRUCT = struct_pb2.Struct.DESCRIPTOR
 _parse_struct = struct_pb2.Struct.FromString
+_DOMAINS = DomainCache()
+# The view's domain arrives as its serialized bytes: converted once per distinct domain.
+_DOMAIN_BYTES = webhook_views_pb2.WebhookRequestView.DESCRIPTOR.fields_by_name["domain"]
 _TRACKER_EVENTS = frozenset(
     {
         action_webhook_pb2.Tracker.DESCRIPTOR.fields_by_name["events"],
@@ -125,6 +129,8 @@ def message_to_dict(message: Any) -> dict[str, Any]:
     for field, value in message.ListFields():
         if field in _TRACKER_EVENTS:
             result["events"] = StructEvents(value)
+        elif field is _DOMAIN_BYTES:
+            result["domain"] = _DOMAINS.get(value, _decode_domain)
         elif field.message_type is None:
             result[field.name] = value
         elif field.message_type is _STRUCT:
@@ -169,8 +175,12 @@ class StructEvents(RawEvents):
 
 def action_call_from_request(request: Any) -> dict[str, Any]:
     """The action call of a `WebhookRequest`, the tracker's events left as Structs until an
-    action reads them."""
+    action reads them, the domain converted once per distinct domain (as over HTTP)."""
     return message_to_dict(request)
+
+
+def _decode_domain(raw: bytes) -> dict[str, Any]:
+    return message_to_dict(action_webhook_pb2.Domain.FromString(raw))
 
 
 def _is_repeated(field: Any) -> bool:

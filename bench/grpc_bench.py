@@ -37,6 +37,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from action_server.grpc_py import action_webhook_pb2 as pb  # noqa: E402
 from action_server.grpc_py import action_webhook_pb2_grpc as pb_grpc  # noqa: E402
 from bench import gen  # noqa: E402
+from bench.run import cores  # noqa: E402
 from bench.servers import (  # noqa: E402
     BENCH_DIR,
     DATA_DIR,
@@ -47,6 +48,7 @@ from bench.servers import (  # noqa: E402
     ROOT,
     ensure_rasa_sdk,
     free_port,
+    pin_prefix,
 )
 
 RASA_GRPC_MAIN = """
@@ -67,7 +69,15 @@ START_TIMEOUT_S = 60.0
 class GrpcServerProcess:
     """One gRPC server process group on a loopback port."""
 
-    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str], logs: Path):
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        logs: Path,
+        core: int | None = None,
+    ):
         self.name = name
         self.port = free_port()
         self.address = f"{HOST}:{self.port}"
@@ -75,7 +85,7 @@ class GrpcServerProcess:
         self.log_path = logs / f"grpc-{name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [*argv, "-p", str(self.port)],
+            [*pin_prefix(core), *argv, "-p", str(self.port)],
             cwd=cwd,
             env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
             stdout=self._log,
@@ -111,13 +121,14 @@ class GrpcServerProcess:
         self._log.close()
 
 
-def servers(rasa_python: Path, logs: Path) -> dict[str, GrpcServerProcess]:
+def servers(rasa_python: Path, logs: Path, core: int | None) -> dict[str, GrpcServerProcess]:
     rasa = GrpcServerProcess(
         "rasa",
         [str(rasa_python), "-c", RASA_GRPC_MAIN, "--grpc", "--actions", "actions_bench"],
         BENCH_DIR,
         {"ACTION_SERVER_SANIC_WORKERS": "1"},
         logs,
+        core,
     )
     ours = GrpcServerProcess(
         "ours",
@@ -126,6 +137,7 @@ def servers(rasa_python: Path, logs: Path) -> dict[str, GrpcServerProcess]:
         DATA_DIR,
         {"PYTHONPATH": str(ROOT)},
         logs,
+        core,
     )
     return {"rasa": rasa, "ours": ours}
 
@@ -179,7 +191,12 @@ def main(argv: list[str] | None = None) -> None:
     gen.write_bodies(tuple(args.sizes))
     gen.write_ours_package()
 
-    running = servers(rasa_python, BENCH_DIR / "results" / "logs-grpc")
+    # As in run.py: the servers on one core, this client on the other, so the client's own
+    # CPU never decides which server looks faster.
+    server_core, client_core = cores()
+    if client_core is not None:
+        os.sched_setaffinity(0, {client_core})
+    running = servers(rasa_python, BENCH_DIR / "results" / "logs-grpc", server_core)
     try:
         for server in running.values():
             server.wait_ready()

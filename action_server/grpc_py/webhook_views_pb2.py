@@ -22,11 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from action_server.grpc_py import action_webhook_pb2 as action__server_dot_grpc__py_dot_action__webhook__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)action_server/grpc_py/webhook_views.proto\x12\x1b\x61\x63tion_server_webhook.views\x1a*action_server/grpc_py/action_webhook.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xcf\x03\n\x0bTrackerView\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12&\n\x05slots\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x0elatest_message\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0e\n\x06\x65vents\x18\x04 \x03(\x0c\x12\x0e\n\x06paused\x18\x05 \x01(\x08\x12\x1c\n\x0f\x66ollowup_action\x18\x06 \x01(\tH\x00\x88\x01\x01\x12M\n\x0b\x61\x63tive_loop\x18\x07 \x03(\x0b\x32\x38.action_server_webhook.views.TrackerView.ActiveLoopEntry\x12\x1f\n\x12latest_action_name\x18\x08 \x01(\tH\x01\x88\x01\x01\x12&\n\x05stack\x18\t \x03(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x07user_id\x18\n \x01(\tH\x02\x88\x01\x01\x1a\x31\n\x0f\x41\x63tiveLoopEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x12\n\x10_followup_actionB\x15\n\x13_latest_action_nameB\n\n\x08_user_id\"\xe5\x01\n\x12WebhookRequestView\x12\x13\n\x0bnext_action\x18\x01 \x01(\t\x12\x11\n\tsender_id\x18\x02 \x01(\t\x12\x39\n\x07tracker\x18\x03 \x01(\x0b\x32(.action_server_webhook.views.TrackerView\x12-\n\x06\x64omain\x18\x04 \x01(\x0b\x32\x1d.action_server_webhook.Domain\x12\x0f\n\x07version\x18\x05 \x01(\t\x12\x1a\n\rdomain_digest\x18\x06 \x01(\tH\x00\x88\x01\x01\x42\x10\n\x0e_domain_digestb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)action_server/grpc_py/webhook_views.proto\x12\x1b\x61\x63tion_server_webhook.views\x1a\x1cgoogle/protobuf/struct.proto\"\xcf\x03\n\x0bTrackerView\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12&\n\x05slots\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x0elatest_message\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0e\n\x06\x65vents\x18\x04 \x03(\x0c\x12\x0e\n\x06paused\x18\x05 \x01(\x08\x12\x1c\n\x0f\x66ollowup_action\x18\x06 \x01(\tH\x00\x88\x01\x01\x12M\n\x0b\x61\x63tive_loop\x18\x07 \x03(\x0b\x32\x38.action_server_webhook.views.TrackerView.ActiveLoopEntry\x12\x1f\n\x12latest_action_name\x18\x08 \x01(\tH\x01\x88\x01\x01\x12&\n\x05stack\x18\t \x03(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x07user_id\x18\n \x01(\tH\x02\x88\x01\x01\x1a\x31\n\x0f\x41\x63tiveLoopEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x12\n\x10_followup_actionB\x15\n\x13_latest_action_nameB\n\n\x08_user_id\"\xd6\x01\n\x12WebhookRequestView\x12\x13\n\x0bnext_action\x18\x01 \x01(\t\x12\x11\n\tsender_id\x18\x02 \x01(\t\x12\x39\n\x07tracker\x18\x03 \x01(\x0b\x32(.action_server_webhook.views.TrackerView\x12\x13\n\x06\x64omain\x18\x04 \x01(\x0cH\x00\x88\x01\x01\x12\x0f\n\x07version\x18\x05 \x01(\t\x12\x1a\n\rdomain_digest\x18\x06 \x01(\tH\x01\x88\x01\x01\x42\t\n\x07_domainB\x10\n\x0e_domain_digestb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +34,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TRACKERVIEW_ACTIVELOOPENTRY']._loaded_options = None
   _globals['_TRACKERVIEW_ACTIVELOOPENTRY']._serialized_options = b'8\001'
-  _globals['_TRACKERVIEW']._serialized_start=149
-  _globals['_TRACKERVIEW']._serialized_end=612
-  _globals['_TRACKERVIEW_ACTIVELOOPENTRY']._serialized_start=508
-  _globals['_TRACKERVIEW_ACTIVELOOPENTRY']._serialized_end=557
-  _globals['_WEBHOOKREQUESTVIEW']._serialized_start=615
-  _globals['_WEBHOOKREQUESTVIEW']._serialized_end=844
+  _globals['_TRACKERVIEW']._serialized_start=105
+  _globals['_TRACKERVIEW']._serialized_end=568
+  _globals['_TRACKERVIEW_ACTIVELOOPENTRY']._serialized_start=464
+  _globals['_TRACKERVIEW_ACTIVELOOPENTRY']._serialized_end=513
+  _globals['_WEBHOOKREQUESTVIEW']._serialized_start=571
+  _globals['_WEBHOOKREQUESTVIEW']._serialized_end=785
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,3 @@
-from action_server.grpc_py import action_webhook_pb2 as _action_webhook_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -50,7 +49,7 @@ class WebhookRequestView(_message.Message):
     next_action: str
     sender_id: str
     tracker: TrackerView
-    domain: _action_webhook_pb2.Domain
+    domain: bytes
     version: str
     domain_digest: str
-    def __init__(self, next_action: _Optional[str] = ..., sender_id: _Optional[str] = ..., tracker: _Optional[_Union[TrackerView, _Mapping]] = ..., domain: _Optional[_Union[_action_webhook_pb2.Domain, _Mapping]] = ..., version: _Optional[str] = ..., domain_digest: _Optional[str] = ...) -> None: ...
+    def __init__(self, next_action: _Optional[str] = ..., sender_id: _Optional[str] = ..., tracker: _Optional[_Union[TrackerView, _Mapping]] = ..., domain: _Optional[bytes] = ..., version: _Optional[str] = ..., domain_digest: _Optional[str] = ...) -> None: ...

@@ -8,6 +8,7 @@ access; `parse_action_call` parses everything and words every error message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -15,7 +16,7 @@ import msgspec
 from action_server.interfaces.caller_input import JsonInputError, decode_json
 from action_server.interfaces.raw_events import RawEvents, events_problem
 
-__all__ = ["WireError", "decode_action_call", "parse_action_call"]
+__all__ = ["DomainCache", "WireError", "decode_action_call", "parse_action_call"]
 
 
 class WireError(Exception):
@@ -114,12 +115,13 @@ _HEAD_FIELDS = _CallHead.__struct_fields__
 _EMPTY: dict[str, Any] = {}
 
 
-class _DomainCache:
-    """The last domain decoded, by its JSON bytes: Rasa sends the same domain on every call.
+class DomainCache:
+    """The last domain decoded, by its wire bytes: Rasa sends the same domain on every call.
 
-    A hit costs one bytes comparison instead of decoding ~5 KB of JSON (~17 us at 10 events).
-    Each call gets its own shallow copy, as a fresh decode would give it a dict of its own;
-    nested values are shared, as they are with the executor's digest cache.
+    A hit costs one bytes comparison instead of decoding ~5 KB of JSON (~17 us at 10 events)
+    or walking the gRPC request's domain message. Each call gets its own shallow copy, as a
+    fresh decode would give it a dict of its own; nested values are shared, as they are with
+    the executor's digest cache.
     """
 
     __slots__ = ("_last",)
@@ -128,20 +130,22 @@ class _DomainCache:
         # One tuple, swapped whole, so a reader never pairs new bytes with an old dict.
         self._last: tuple[bytes, dict[str, Any]] = (b"", {})
 
-    def get(self, raw: msgspec.Raw) -> Any:
-        """The decoded domain: a dict, None for `null`, anything else for the caller to reject."""
-        json = bytes(raw)  # a ~5 KB copy compares in 0.2 us; a memoryview compares in 8 us
-        last_json, last_domain = self._last
-        if json == last_json:
+    def get(self, key: bytes, decode: Callable[[bytes], Any]) -> Any:
+        """The decoded domain: a dict, None for `null`, anything else for the caller to reject.
+
+        `decode(key)` runs only on a miss.
+        """
+        last_key, last_domain = self._last
+        if key == last_key:
             return dict(last_domain)
-        domain = _VALUE_DECODER.decode(json)
+        domain = decode(key)
         if isinstance(domain, dict) and domain:
-            self._last = (json, domain)
+            self._last = (key, domain)
             return dict(domain)
         return domain
 
 
-_DOMAINS = _DomainCache()
+_DOMAINS = DomainCache()
 
 
 def decode_action_call(body: bytes) -> dict[str, Any]:
@@ -170,7 +174,8 @@ def _decode_fast(body: bytes) -> dict[str, Any]:
         return parse_action_call(body)
     domain: Any = msgspec.UNSET
     if len(head.domain):
-        domain = _DOMAINS.get(head.domain)
+        # bytes(): a ~5 KB copy compares in 0.2 us; a memoryview compares in 8 us
+        domain = _DOMAINS.get(bytes(head.domain), _VALUE_DECODER.decode)
         if not (domain is None or isinstance(domain, dict)):
             return parse_action_call(body)
 

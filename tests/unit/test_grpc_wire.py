@@ -84,3 +84,30 @@ def test_a_result_becomes_a_webhook_response() -> None:
         "events": [{"event": "slot", "name": "n", "value": 3.0, "timestamp": None}],
         "responses": [{"text": "hi", "buttons": [], "custom": {"k": [True]}}],
     }
+
+
+def test_the_same_domain_is_converted_once_and_each_call_gets_its_own_dict() -> None:
+    first = action_call_from_request(WebhookRequestView.FromString(_wire()))
+    second = action_call_from_request(WebhookRequestView.FromString(_wire()))
+    expected = MessageToDict(
+        pb.WebhookRequest.FromString(_wire()), preserving_proto_field_name=True
+    )
+    assert _canonical(first["domain"]) == _canonical(expected["domain"])
+    assert first["domain"] == second["domain"]
+    assert first["domain"] is not second["domain"]  # a shallow copy per call
+    assert first["domain"]["slots"] is second["domain"]["slots"]  # converted once, shared
+
+
+def test_a_changed_domain_is_converted_again() -> None:
+    action_call_from_request(WebhookRequestView.FromString(_wire()))
+    request = ParseDict(CALL, pb.WebhookRequest())
+    request.domain.slots.update({"town": {"type": "text"}})
+    call = action_call_from_request(WebhookRequestView.FromString(request.SerializeToString()))
+    assert set(call["domain"]["slots"]) == {"city", "town"}
+
+
+def test_an_empty_domain_is_an_empty_object_not_a_missing_one() -> None:
+    request = ParseDict({**CALL, "domain": {}}, pb.WebhookRequest())
+    request.domain.SetInParent()
+    call = action_call_from_request(WebhookRequestView.FromString(request.SerializeToString()))
+    assert call["domain"] == {}
