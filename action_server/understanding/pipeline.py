@@ -56,7 +56,7 @@ from action_server.understanding.prompt import (
     PromptTemplateError,
     load_prompt_template,
 )
-from action_server.understanding.slash import PayloadError, parse_payload
+from action_server.understanding.slash import payload_commands
 
 __all__ = [
     "ROUTE_TO_CALM_SLOT",
@@ -108,10 +108,7 @@ class UnderstandingPipeline:
     async def parse(
         self, text: str, state: ConversationState, project: FlowProject
     ) -> list[Command]:
-        try:
-            commands = parse_payload(text, project)
-        except PayloadError as exc:
-            return [CannotHandle(str(exc))]
+        commands = payload_commands(text, project)
         if commands is None:
             commands = await self._understand(text, state, project)
         return self._route(commands, state, project)

@@ -32,7 +32,7 @@ from action_server.understanding.commands import (
     collecting_slot,
 )
 
-__all__ = ["DefaultCommandSource", "PayloadError", "parse_payload"]
+__all__ = ["DefaultCommandSource", "PayloadError", "parse_payload", "payload_commands"]
 
 
 # Payloads are parsed by hand in one left-to-right pass: a regular expression with two `\s*`
@@ -169,16 +169,22 @@ def _intent_commands(
     return commands
 
 
+def payload_commands(text: str, project: FlowProject) -> list[Command] | None:
+    """The commands of a slash payload (a malformed one is CannotHandle naming the problem);
+    None when ``text`` is not a payload, for the next understanding step."""
+    try:
+        return parse_payload(text, project)
+    except PayloadError as exc:
+        return [CannotHandle(str(exc))]
+
+
 class DefaultCommandSource:
     """Payloads and plain answers, no NLU (see the module docstring)."""
 
     async def parse(
         self, text: str, state: ConversationState, project: FlowProject
     ) -> list[Command]:
-        try:
-            commands = parse_payload(text, project)
-        except PayloadError as exc:
-            return [CannotHandle(str(exc))]
+        commands = payload_commands(text, project)
         if commands is not None:
             return commands
         slot = collecting_slot(state, project)
