@@ -25,6 +25,7 @@ __all__ = [
     "TrackerStoreConfig",
     "VoiceConfig",
     "load_endpoints",
+    "read_config_document",
 ]
 
 
@@ -168,6 +169,17 @@ def _warn_unknown_keys(document: YamlDocument, config: EndpointsConfig) -> None:
             )
 
 
+def read_config_document(file: Path) -> YamlDocument:
+    """A configuration file read with positions; unreadable or broken YAML is a `ConfigError`
+    naming the file (and the line, for YAML errors)."""
+    try:
+        return load_yaml_document(file.read_text(encoding="utf-8"), str(file))
+    except YamlSyntaxError as exc:
+        raise ConfigError(str(exc)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from exc
+
+
 def load_endpoints(path: str | os.PathLike[str] | None) -> EndpointsConfig:
     """Read endpoints.yml; a missing default file means defaults, a broken one a ConfigError.
 
@@ -181,12 +193,7 @@ def load_endpoints(path: str | os.PathLike[str] | None) -> EndpointsConfig:
         if str(path) != DEFAULT_ENDPOINTS_FILE:
             raise ConfigError(f"{file}: no such endpoints file")
         return EndpointsConfig(source=str(file))
-    try:
-        document = load_yaml_document(file.read_text(encoding="utf-8"), str(file))
-    except YamlSyntaxError as exc:
-        raise ConfigError(str(exc)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read: {exc}") from exc
+    document = read_config_document(file)
     raw = document.data
     if raw is None:
         raw = {}

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from action_server.config.endpoints import ConfigError
-from action_server.config.yaml_lines import YamlSyntaxError, load_yaml_document
+from action_server.config.endpoints import ConfigError, read_config_document
 
 __all__ = [
     "COMMAND_GENERATORS",
@@ -96,12 +95,7 @@ def load_pipeline_config(path: str | None) -> PipelineConfig:
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"{file}: no such config file")
-    try:
-        document = load_yaml_document(file.read_text(encoding="utf-8"), str(file))
-    except YamlSyntaxError as exc:
-        raise ConfigError(str(exc)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read: {exc}") from exc
+    document = read_config_document(file)
     data = document.data or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{file}:1: expected a mapping at the top level")
