@@ -6,7 +6,8 @@ import logging
 import os
 from typing import Any
 
-from action_server.utils import read_file, read_yaml
+from action_server.config.safe_yaml import safe_load
+from action_server.utils import read_file
 
 __all__ = ["EndpointConfig", "read_endpoint_config"]
 
@@ -20,7 +21,8 @@ def read_endpoint_config(filename: str, endpoint_type: str) -> EndpointConfig | 
     if not filename:
         return None
     try:
-        content = read_yaml(read_file(filename))
+        # The bounded loader every endpoints.yml read goes through (aliases, depth, size).
+        content = safe_load(read_file(filename))
     except FileNotFoundError:
         logger.error(
             "Failed to read endpoint configuration from %s. No such file.",

@@ -59,8 +59,8 @@ LAYERS: tuple[frozenset[str], ...] = (
         }
     ),
     frozenset({"executor"}),
-    frozenset({"tracing"}),
     frozenset({"config"}),
+    frozenset({"tracing"}),
     frozenset({"kinds"}),
     frozenset({"client"}),
     frozenset({"stores"}),
