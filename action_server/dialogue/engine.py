@@ -153,10 +153,8 @@ class FlowEngine:
     ) -> TurnResult:
         """Process one user message and return the bot's answer and the new events."""
         async with self.store.lock(conversation_id):
-            state = await self.store.load(conversation_id)
+            state = await self._load_open(conversation_id, reopen=message.strip() == "/restart")
             if state is None:
-                state = self._new_state(conversation_id)
-            elif state.ended and message.strip() != "/restart":
                 return TurnResult(messages=[{"text": ENDED_TEXT}], events=[])
             turn = self._begin(state, metadata)
             await self._user_turn(turn, message, metadata or {})
@@ -170,10 +168,8 @@ class FlowEngine:
         if flow_id not in self.project.flows:
             raise KeyError(f"no flow named '{flow_id}'")
         async with self.store.lock(conversation_id):
-            state = await self.store.load(conversation_id)
+            state = await self._load_open(conversation_id)
             if state is None:
-                state = self._new_state(conversation_id)
-            elif state.ended:
                 return TurnResult(messages=[{"text": ENDED_TEXT}], events=[])
             turn = self._begin(state, None)
             # Not a user's interruption: when it ends, the flow below just goes on (no
@@ -187,10 +183,8 @@ class FlowEngine:
         """The user said nothing before a timeout (voice): Rasa's ``pattern_user_silence``,
         counting ``consecutive_silence_timeouts`` (any user message resets the count)."""
         async with self.store.lock(conversation_id):
-            state = await self.store.load(conversation_id)
+            state = await self._load_open(conversation_id)
             if state is None:
-                state = self._new_state(conversation_id)
-            elif state.ended:
                 return TurnResult(messages=[{"text": ENDED_TEXT}], events=[])
             turn = self._begin(state, None)
             count = float(state.slots.get(SILENCE_SLOT) or 0) + 1
@@ -209,6 +203,18 @@ class FlowEngine:
         return tracker_dict(state, stack)
 
     # --- turn plumbing --------------------------------------------------------------------
+
+    async def _load_open(
+        self, conversation_id: str, reopen: bool = False
+    ) -> ConversationState | None:
+        """The stored conversation, a new one if never seen, or None when it has ended (unless
+        ``reopen``: ``/restart`` starts an ended conversation over). Call under its lock."""
+        state = await self.store.load(conversation_id)
+        if state is None:
+            return self._new_state(conversation_id)
+        if state.ended and not reopen:
+            return None
+        return state
 
     def _new_state(
         self, conversation_id: str, with_session_start: bool = True
